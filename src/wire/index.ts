@@ -10,6 +10,13 @@ export {
   FrameReader,
   writeFrameHeader,
 } from './frame.js';
+export {
+  DICTIONARY_VERSION,
+  FLAG_COMPRESSED,
+  isStreamHeader,
+  PROTOCOL_VERSION,
+  STREAM_HEADER,
+} from './header.js';
 export { isName } from './names.js';
 export {
   type Attrs,
