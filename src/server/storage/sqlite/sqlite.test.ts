@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { type OpenStorage, runStorageContract } from '../contract.js';
+import { openStorage } from '../index.js';
+import { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
+import { openSqliteDatabase, openSqliteStorage } from './open.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'parley-sqlite-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const newPath = () => join(dir, `db-${++files}.sqlite`);
+
+let latest = '';
+const openFile: OpenStorage = async (where) => {
+  if (where === 'fresh') latest = newPath();
+  return openSqliteStorage({ path: latest });
+};
+runStorageContract('sqlite file', openFile);
+
+runStorageContract(
+  'sqlite :memory:',
+  async (where) => {
+    if (where === 'same') throw new Error(':memory: cannot be reopened');
+    return openSqliteStorage({ path: ':memory:' });
+  },
+  { reopen: false },
+);
+
+describe('sqlite specifics', () => {
+  test('a new file is migrated and opened in WAL mode with synchronous FULL and foreign keys', () => {
+    const db = openSqliteDatabase({ path: newPath() });
+    try {
+      assert.equal(schemaVersion(db), SCHEMA_VERSION);
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(db.pragma('synchronous', { simple: true }), 2, 'FULL');
+      assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+      assert.ok(Number(db.pragma('busy_timeout', { simple: true })) > 0);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('opening an up-to-date database again changes nothing', async () => {
+    const path = newPath();
+    await (await openSqliteStorage({ path })).close();
+    const db = openSqliteDatabase({ path });
+    assert.equal(schemaVersion(db), SCHEMA_VERSION);
+    db.close();
+  });
+
+  test('a database with a newer schema version is refused and left untouched', async () => {
+    const path = newPath();
+    const raw = new Database(path);
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    await assert.rejects(openSqliteStorage({ path }), /newer than this release supports/);
+    const check = new Database(path, { readonly: true });
+    assert.equal(schemaVersion(check), SCHEMA_VERSION + 1);
+    assert.notEqual(check.pragma('journal_mode', { simple: true }), 'wal');
+    check.close();
+  });
+
+  test('pending migrations run in one transaction: a failure keeps the old schema', () => {
+    const db = new Database(':memory:');
+    const ok = { version: 1, name: 'ok', sql: 'CREATE TABLE a (x INTEGER) STRICT;' };
+    const bad = { version: 2, name: 'bad', sql: 'CREATE TABLE b (x INTEGER) STRICT; SELECT nonsense();' };
+    assert.throws(() => migrate(db, [ok, bad]));
+    assert.equal(schemaVersion(db), 0);
+    assert.equal(
+      db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'a'").get()?.n,
+      0,
+    );
+    db.close();
+  });
+
+  test('migrations resume from the stored version and must be numbered in order', () => {
+    const db = new Database(':memory:');
+    const m1 = { version: 1, name: 'one', sql: 'CREATE TABLE a (x INTEGER) STRICT;' };
+    const m2 = { version: 2, name: 'two', sql: 'CREATE TABLE b (x INTEGER) STRICT;' };
+    assert.equal(migrate(db, [m1]), 1);
+    assert.equal(migrate(db, [m1, m2]), 2, 'm1 is not run again (it would fail: table a exists)');
+    assert.equal(schemaVersion(db), 2);
+    assert.throws(() => migrate(db, [m1]), /newer/);
+    assert.throws(() => migrate(new Database(':memory:'), [m2]), /numbered 2, expected 1/);
+    assert.deepEqual(
+      MIGRATIONS.map((m) => m.version),
+      Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1),
+    );
+    db.close();
+  });
+
+  test('openStorage opens the sqlite backend from config and rejects unknown kinds', async () => {
+    const s = await openStorage({ kind: 'sqlite', path: ':memory:' });
+    assert.deepEqual(await s.presence.getPrivacy('1'), { lastSeen: 'everyone' });
+    await s.close();
+    await s.close();
+    await assert.rejects(openStorage({ kind: 'mongo' } as never), /unknown storage kind "mongo"/);
+  });
+
+  test('every accept that resolved survives SIGKILL of the process', { timeout: 60_000 }, async () => {
+    const path = newPath();
+    const root = fileURLToPath(new URL('../../../../', import.meta.url));
+    const script = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script, path], { cwd: root });
+    const acked: number[] = [];
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_c, sig) => resolve(sig)),
+    );
+    let buffered = '';
+    child.stdout.on('data', (d) => {
+      buffered += d;
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const l of lines) acked.push(Number(l));
+      if (acked.length >= 150) child.kill('SIGKILL');
+    });
+    assert.equal(await exited, 'SIGKILL', `child ended on its own: ${stderr}`);
+    assert.ok(acked.length >= 150);
+
+    const s = await openSqliteStorage({ path });
+    try {
+      const entries = await s.queue.page('15550000002', 1, 0, 1_000_000);
+      // Everything printed is there; anything beyond was committed but not yet printed. No gaps.
+      assert.ok(entries.length >= acked.length, `${entries.length} stored, ${acked.length} acked`);
+      entries.forEach((e, i) => {
+        assert.equal(e.key, `message:crash.0:c${i}`);
+        assert.deepEqual(Array.from(e.stanza), [0xf8, i & 0xff, (i >> 8) & 0xff]);
+      });
+      assert.equal(await s.queue.count('15550000002', 1), entries.length);
+    } finally {
+      await s.close();
+    }
+  });
+});

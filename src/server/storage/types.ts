@@ -1,0 +1,141 @@
+/**
+ * Storage, one interface per concern. Every backend (SQLite now, PostgreSQL later) implements all of them
+ * and passes the same contract suite (src/server/storage/contract.ts). Methods are async even where
+ * SQLite is synchronous, so a networked backend fits the same shape. Times are Unix milliseconds.
+ */
+
+export interface Account {
+  user: string;
+  createdAt: number;
+}
+
+export interface Device {
+  user: string;
+  device: number;
+  /** The device's Noise static public key (32 bytes): what it logs in with. */
+  noiseKey: Uint8Array;
+  registeredAt: number;
+}
+
+export interface AccountStore {
+  getAccount(user: string): Promise<Account | undefined>;
+  /** Creates the account if missing; returns it either way. */
+  ensureAccount(user: string, now: number): Promise<Account>;
+  getDevice(user: string, device: number): Promise<Device | undefined>;
+  listDevices(user: string): Promise<Device[]>;
+  /** Inserts or replaces the device (re-registration on a new phone replaces the key). */
+  putDevice(device: Device): Promise<void>;
+  removeDevice(user: string, device: number): Promise<boolean>;
+}
+
+export interface VerificationCode {
+  number: string;
+  /** scrypt/SHA-256 hash of the code with a per-code salt; the code itself is never stored. */
+  codeHash: Uint8Array;
+  salt: Uint8Array;
+  method: 'sms' | 'voice';
+  createdAt: number;
+  expiresAt: number;
+  /** Wrong guesses so far. */
+  attempts: number;
+  /** The device key the code was requested for (base64), so another device cannot complete it. */
+  deviceKey: string;
+}
+
+export interface VerificationStore {
+  putCode(code: VerificationCode): Promise<void>;
+  getCode(number: string): Promise<VerificationCode | undefined>;
+  /** Adds one wrong guess; returns the new count. */
+  addAttempt(number: string): Promise<number>;
+  deleteCode(number: string): Promise<void>;
+}
+
+export type QueueKind = 'message' | 'receipt' | 'notification';
+
+/** A stanza waiting for one recipient device. */
+export interface QueueEntry {
+  /** Position in that device's queue: strictly increasing in acceptance order. */
+  seq: number;
+  user: string;
+  device: number;
+  kind: QueueKind;
+  /** Identifies the entry for the recipient's ack: e.g. `message:<from jid>:<id>`. */
+  key: string;
+  /** The stanza exactly as it will be sent (binary node). */
+  stanza: Uint8Array;
+  createdAt: number;
+}
+
+export interface Recipient {
+  user: string;
+  device: number;
+}
+
+export type AcceptResult =
+  | { status: 'stored'; t: number }
+  /** This (sender, id) was accepted before: ack again, store nothing. */
+  | { status: 'duplicate'; t: number }
+  /** A recipient's queue is at its bound: nothing was stored. */
+  | { status: 'full'; user: string; device: number };
+
+export interface AcceptRequest {
+  /** The idempotency scope and id: e.g. sender device JID + message id. */
+  sender: string;
+  id: string;
+  kind: QueueKind;
+  key: string;
+  /** One entry per recipient device; all stored in one transaction or none. */
+  recipients: Recipient[];
+  /** Stanza bytes per recipient, index-aligned with `recipients`. */
+  stanzas: Uint8Array[];
+  now: number;
+  /** Per-device queue bound. */
+  maxQueue: number;
+}
+
+export interface OfflineQueue {
+  /**
+   * Durably stores a stanza for every recipient device in one transaction, recording (sender, id) so a
+   * resend is recognised. Resolves only once the data is committed: the caller acks after this.
+   */
+  accept(req: AcceptRequest): Promise<AcceptResult>;
+  /** Entries for a device with seq > afterSeq, oldest first. */
+  page(user: string, device: number, afterSeq: number, limit: number): Promise<QueueEntry[]>;
+  /** Deletes a delivered entry once the device acked it; false if there was none. */
+  remove(user: string, device: number, key: string): Promise<boolean>;
+  count(user: string, device: number): Promise<number>;
+  /** Drops everything queued for a device (it was replaced or removed). */
+  clear(user: string, device: number): Promise<void>;
+  /** Forgets idempotency records older than `before` (they only need to outlive resends). */
+  pruneAccepted(before: number): Promise<number>;
+}
+
+export type LastSeenSetting = 'everyone' | 'contacts' | 'nobody';
+
+export interface PrivacySettings {
+  lastSeen: LastSeenSetting;
+}
+
+export interface PresenceStore {
+  setLastSeen(user: string, t: number): Promise<void>;
+  getLastSeen(user: string): Promise<number | undefined>;
+  getPrivacy(user: string): Promise<PrivacySettings>;
+  setPrivacy(user: string, settings: Partial<PrivacySettings>): Promise<PrivacySettings>;
+}
+
+export interface ContactStore {
+  /** Replaces the user's contact list (E.164 digit strings). */
+  setContacts(user: string, contacts: string[]): Promise<void>;
+  getContacts(user: string): Promise<string[]>;
+  /** Is `other` in `user`'s contacts? */
+  hasContact(user: string, other: string): Promise<boolean>;
+}
+
+export interface Storage {
+  accounts: AccountStore;
+  verification: VerificationStore;
+  queue: OfflineQueue;
+  presence: PresenceStore;
+  contacts: ContactStore;
+  close(): Promise<void>;
+}
