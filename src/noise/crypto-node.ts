@@ -33,10 +33,11 @@ function publicKeyObject(raw: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
 }
 
-const ALGO: Record<CipherName, 'aes-256-gcm' | 'chacha20-poly1305'> = {
+// Typed as GCM for the overloads; chacha20-poly1305 takes the same options at run time.
+const ALGO = {
   AESGCM: 'aes-256-gcm',
   ChaChaPoly: 'chacha20-poly1305',
-};
+} as unknown as Record<CipherName, 'aes-256-gcm'>;
 
 /** node:crypto primitives: native X25519 and AEADs, for the server and Node clients. */
 export const nodeCrypto: NoiseCrypto = {
