@@ -50,7 +50,15 @@ const MIN_NODE_BYTES = 3;
  * Throws WireError, and nothing else, for any malformed input.
  */
 export function decodeNode(bytes: Uint8Array, options?: DecodeOptions): Node {
-  const limits = options?.limits ? { ...DEFAULT_LIMITS, ...options.limits } : DEFAULT_LIMITS;
+  const l = options?.limits;
+  // `??` per field: a limit given as undefined (an unset config value) keeps its default, never lifts it.
+  const limits = l
+    ? {
+        maxDepth: l.maxDepth ?? DEFAULT_LIMITS.maxDepth,
+        maxAttrs: l.maxAttrs ?? DEFAULT_LIMITS.maxAttrs,
+        maxChildren: l.maxChildren ?? DEFAULT_LIMITS.maxChildren,
+      }
+    : DEFAULT_LIMITS;
   const d = new Reader(bytes, options?.dictionary ?? defaultDictionary, limits);
   const node = d.readNode(1);
   if (d.pos !== bytes.length) d.fail('trailing_bytes', `${bytes.length - d.pos} bytes after the node`, d.pos);

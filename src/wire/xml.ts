@@ -110,8 +110,9 @@ class XmlParser {
     throw new WireError('bad_xml', reason, at);
   }
 
+  /** XML whitespace only (space, tab, CR, LF): names may contain other Unicode spaces such as U+00A0. */
   skipWs(): void {
-    while (this.pos < this.s.length && /\s/.test(this.s[this.pos]!)) this.pos++;
+    while (this.pos < this.s.length && /[ \t\n\r]/.test(this.s[this.pos]!)) this.pos++;
   }
 
   private expect(str: string): void {
@@ -121,7 +122,7 @@ class XmlParser {
 
   private name(): string {
     const start = this.pos;
-    while (this.pos < this.s.length && !/[\s/>=<"']/.test(this.s[this.pos]!)) this.pos++;
+    while (this.pos < this.s.length && !/[ \t\n\r/>=<"']/.test(this.s[this.pos]!)) this.pos++;
     const n = this.s.slice(start, this.pos);
     if (!isName(n)) this.fail(`"${n}" is not a valid name`, start);
     return n;
