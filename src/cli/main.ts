@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.js';
 import { registerInspect } from './inspect.js';
+import { registerMessaging } from './messaging.js';
+import { registerRegister } from './register.js';
+import { registerServer } from './server.js';
 
 export function buildProgram(): Command {
   const program = new Command('parley')
@@ -8,6 +11,9 @@ export function buildProgram(): Command {
     .option('--profile <dir>', 'client profile directory (keys, local message store)')
     .exitOverride()
     .configureOutput({ outputError: () => {} });
+  registerServer(program);
+  registerRegister(program);
+  registerMessaging(program);
   registerInspect(program);
   return program;
 }
