@@ -4,7 +4,15 @@ import { register, requestCode } from '../client/registration.js';
 import { ParleyError } from '../protocol/errors.js';
 import { normalizeNumber } from '../protocol/jid.js';
 import { CliError } from './errors.js';
-import { clearPending, newDeviceKey, openProfileStore, pendingKey, profileDir, readPending, writePending } from './profile.js';
+import {
+  clearPending,
+  newDeviceKey,
+  openProfileStore,
+  pendingKey,
+  profileDir,
+  readPending,
+  writePending,
+} from './profile.js';
 
 interface RegisterFlags {
   server: string;
@@ -24,8 +32,10 @@ export function registerRegister(program: Command): void {
     .action(async (num: string, flags: RegisterFlags) => {
       const dir = profileDir(program.opts().profile);
       const number = normalizeNumber(num);
-      if (!number) throw new CliError(`"${num}" is not a phone number in international form, e.g. +15550001111`);
-      if (flags.method !== 'sms' && flags.method !== 'voice') throw new CliError('--method must be sms or voice');
+      if (!number)
+        throw new CliError(`"${num}" is not a phone number in international form, e.g. +15550001111`);
+      if (flags.method !== 'sms' && flags.method !== 'voice')
+        throw new CliError('--method must be sms or voice');
       let pending = readPending(dir);
       let code = flags.code;
       if (code === undefined) {
@@ -36,7 +46,9 @@ export function registerRegister(program: Command): void {
         process.stdout.write(`code sent by ${a.method} to +${number}\n`);
         code = await ask(`enter the ${a.length}-digit code: `);
       } else if (!pending || pending.number !== number) {
-        throw new CliError(`no code was requested for +${number} from this profile: run without --code first`);
+        throw new CliError(
+          `no code was requested for +${number} from this profile: run without --code first`,
+        );
       }
       const key = pendingKey(pending);
       const r = await wrap(register(pending.httpUrl, number, key.publicKey, code.trim()));

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type ServerConfigInput, parseConfig } from './core/config.js';
+import { parseConfig, type ServerConfigInput } from './core/config.js';
 import { createLogger, type Logger } from './core/logger.js';
 import type { ParleyModule } from './core/module.js';
 import { ParleyServer } from './core/server.js';
@@ -33,13 +33,19 @@ export async function startServer(input: ServerConfigInput, opts: StartOptions =
   } catch (err) {
     await server.stop().catch(() => {});
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE') throw new Error(`address in use: ${e.message.replace(/^listen EADDRINUSE: /, '')}`);
+    if (e.code === 'EADDRINUSE')
+      throw new Error(`address in use: ${e.message.replace(/^listen EADDRINUSE: /, '')}`);
     throw err;
   }
   const tcp = server.transportPort('tcp');
   const http = server.httpPort();
   log.info(
-    { tcp: `${config.host}:${tcp}`, http: `http://${config.host}:${http}`, ws: `ws://${config.host}:${http}/ws`, data: config.dataDir },
+    {
+      tcp: `${config.host}:${tcp}`,
+      http: `http://${config.host}:${http}`,
+      ws: `ws://${config.host}:${http}/ws`,
+      data: config.dataDir,
+    },
     `Parley listening: chat tcp://${config.host}:${tcp}, http://${config.host}:${http} (WebSocket /ws)`,
   );
   log.info({ created }, `server key fingerprint: ${keyFingerprint(key.publicKey)}`);

@@ -36,17 +36,22 @@ export class Hooks<M extends object> {
     return (this.table.get(name)?.length ?? 0) > 0;
   }
 
-  /** Runs the handlers in order; resolves true if one of them handled the event. */
-  async run<K extends keyof M>(name: K, event: M[K]): Promise<boolean> {
+  /**
+   * Runs the handlers in order. Resolves 'handled' if one of them returned true, 'failed' if none did and
+   * one threw (so a caller can answer `internal` rather than "unknown request"), else 'unhandled'.
+   */
+  async run<K extends keyof M>(name: K, event: M[K]): Promise<'handled' | 'unhandled' | 'failed'> {
     const list = this.table.get(name) as Entry<M[K]>[] | undefined;
-    if (!list) return false;
+    if (!list) return 'unhandled';
+    let failed = false;
     for (const { handler } of [...list]) {
       try {
-        if ((await handler(event)) === true) return true;
+        if ((await handler(event)) === true) return 'handled';
       } catch (err) {
+        failed = true;
         this.log.error({ err, hook: String(name) }, 'hook handler failed');
       }
     }
-    return false;
+    return failed ? 'failed' : 'unhandled';
   }
 }

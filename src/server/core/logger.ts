@@ -11,7 +11,16 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
     {
       level: options.level ?? process.env.PARLEY_LOG_LEVEL ?? 'info',
       redact: {
-        paths: ['code', '*.code_plain', 'token', '*.token', 'secret', '*.secret', 'privateKey', '*.privateKey'],
+        paths: [
+          'code',
+          '*.code_plain',
+          'token',
+          '*.token',
+          'secret',
+          '*.secret',
+          'privateKey',
+          '*.privateKey',
+        ],
         censor: '[redacted]',
       },
       base: undefined,

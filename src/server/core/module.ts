@@ -20,6 +20,8 @@ export interface ModuleContext {
   readonly http: HttpRoutes;
   /** The server's long-lived Noise static public key (clients pin it at registration). */
   readonly serverKey: Uint8Array;
+  /** The client TCP port once listening (0 before), for answers that tell clients where to connect. */
+  chatPort(): number;
   /** Runs when the server stops (timers, pending work). */
   onStop(fn: () => void | Promise<void>): void;
 }

@@ -78,10 +78,9 @@ export class Router {
     if (node.tag === 'iq') return this.dispatchIq(session, node);
     const hook = `stanza.${node.tag}` as keyof HookMap;
     const event: StanzaEvent = { session, node };
-    const handled = this.hooks.has(hook) && (await this.hooks.run(hook, event as never));
-    if (!handled) {
-      session.send(errorAck(node, 'feature_not_implemented'));
-    }
+    const outcome = this.hooks.has(hook) ? await this.hooks.run(hook, event as never) : 'unhandled';
+    if (outcome === 'unhandled') session.send(errorAck(node, 'feature_not_implemented'));
+    else if (outcome === 'failed') session.send(errorAck(node, 'internal'));
   }
 
   private async dispatchIq(session: Session, node: Node): Promise<void> {

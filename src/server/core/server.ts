@@ -76,6 +76,7 @@ export class ParleyServer implements SessionHost {
       clock: this.clock,
       http: this.http,
       serverKey: this.staticKey.publicKey,
+      chatPort: () => this.transportPort('tcp'),
       onStop: (fn) => this.stopFns.push(fn),
     };
     for (const m of this.parts.modules) {

@@ -39,7 +39,10 @@ export class HttpRoutes {
     const handler = this.table.get(`${req.method} ${url.pathname}`);
     if (!handler) {
       const known = [...this.table.keys()].some((k) => k.endsWith(` ${url.pathname}`));
-      return send(res, known ? 405 : 404, { status: 'fail', reason: known ? 'not_allowed' : 'item_not_found' });
+      return send(res, known ? 405 : 404, {
+        status: 'fail',
+        reason: known ? 'not_allowed' : 'item_not_found',
+      });
     }
     const request: HttpRequest = {
       method: req.method ?? 'GET',

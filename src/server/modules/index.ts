@@ -11,5 +11,15 @@ import { type RegisterOptions, registerModule } from './register/index.js';
 
 /** The modules a stock server runs, in setup order (hooks order themselves by priority, not by this list). */
 export function defaultModules(opts: { register?: RegisterOptions } = {}): ParleyModule[] {
-  return [registerModule(opts.register ?? {}), offline, messaging, receipts, presence, chatstate, ping, privacy, contacts];
+  return [
+    registerModule(opts.register ?? {}),
+    offline,
+    messaging,
+    receipts,
+    presence,
+    chatstate,
+    ping,
+    privacy,
+    contacts,
+  ];
 }

@@ -93,6 +93,7 @@ describe('registration over HTTP', () => {
       login: NUMBER,
       device: 0,
       server_key: Buffer.from(f.t.server.staticKey.publicKey).toString('base64'),
+      chat_port: f.t.server.transportPort('tcp'),
     });
     const device = (await f.t.storage.accounts.getDevice(NUMBER, 0))!;
     assert.deepEqual(Buffer.from(device.noiseKey).toString('base64'), key);

@@ -1,8 +1,8 @@
 import { x25519 } from '@noble/curves/ed25519.js';
 import { decodeNode, encodeNode, type Node, toXml } from '../../wire/index.js';
+import type { Clock } from '../core/clock.js';
 import type { ServerConfigInput } from '../core/config.js';
 import { parseConfig } from '../core/config.js';
-import type { Clock } from '../core/clock.js';
 import { silentLogger } from '../core/logger.js';
 import type { ParleyModule } from '../core/module.js';
 import { ParleyServer, type Transport } from '../core/server.js';
@@ -50,7 +50,12 @@ export async function createTestServer(opts: {
     async addDevice(user, device = 0) {
       const now = Date.now();
       await storage.accounts.ensureAccount(user, now);
-      await storage.accounts.putDevice({ user, device, noiseKey: new Uint8Array(32).fill(device), registeredAt: now });
+      await storage.accounts.putDevice({
+        user,
+        device,
+        noiseKey: new Uint8Array(32).fill(device),
+        registeredAt: now,
+      });
     },
     async connect(user, device = 0, o = {}) {
       const s = new TestSession(server, server.nextSessionId(), user, device, o.passive ?? false);
@@ -61,7 +66,11 @@ export async function createTestServer(opts: {
   };
 }
 
-type Waiter = { match: (n: Node) => boolean; resolve: (n: Node) => void; timer: ReturnType<typeof setTimeout> };
+type Waiter = {
+  match: (n: Node) => boolean;
+  resolve: (n: Node) => void;
+  timer: ReturnType<typeof setTimeout>;
+};
 
 export class TestSession implements Session {
   readonly transport = 'test' as const;

@@ -152,7 +152,10 @@ class Registration {
     await this.bind(number, key);
     this.ctx.log.info({ number }, 'registered');
     const serverKey = toBase64(this.ctx.serverKey);
-    return { status: 200, body: { status: 'ok', login: number, device: 0, server_key: serverKey } };
+    return {
+      status: 200,
+      body: { status: 'ok', login: number, device: 0, server_key: serverKey, chat_port: this.ctx.chatPort() },
+    };
   }
 
   /** Binds the key to device 0; a different older key loses its queue and its live session. */
