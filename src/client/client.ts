@@ -44,6 +44,7 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
   private lastInbound = 0;
   private pingId = 0;
   private readonly waiters = new Map<string, Waiter>();
+  private inbound: Promise<void> = Promise.resolve();
   private firstLogin: { resolve(): void; reject(e: Error): void } | undefined;
 
   constructor(private readonly o: ClientOptions) {
@@ -76,15 +77,23 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
         staticKey: { privateKey: id.noisePrivate, publicKey: id.noisePublic },
         serverKey: id.serverKey,
         forceXX: this.forceXX,
-        login: { user: id.user, device: id.device, version: this.o.version ?? 'parley-sdk/0.1', passive: !!this.o.passive },
+        login: {
+          user: id.user,
+          device: id.device,
+          version: this.o.version ?? 'parley-sdk/0.1',
+          passive: !!this.o.passive,
+        },
         onNode: (n) => this.onNode(n),
         onClose: (reason) => this.dropped(reason),
       });
     } catch (err) {
       const reason =
-        err instanceof LoginError || err instanceof ConnectionError ? err.reason : (err as Error).message || 'error';
+        err instanceof LoginError || err instanceof ConnectionError
+          ? err.reason
+          : (err as Error).message || 'error';
       // An IK first flight fails if the server's key changed; XX then tells us whether it really did.
-      if (!this.forceXX && err instanceof ConnectionError && reason !== 'server_key_mismatch') this.forceXX = true;
+      if (!this.forceXX && err instanceof ConnectionError && reason !== 'server_key_mismatch')
+        this.forceXX = true;
       if (FATAL.has(reason)) return this.fatal(reason);
       return this.scheduleRetry(reason);
     }
@@ -137,7 +146,11 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
       if (this.state !== 'online') return;
       if (Date.now() - this.lastInbound < idle) return this.armPing();
       const id = `p${++this.pingId}`;
-      this.write({ tag: 'iq', attrs: { id, type: 'get', xmlns: 'w:p', to: 's.us' }, content: [{ tag: 'ping', attrs: {} }] });
+      this.write({
+        tag: 'iq',
+        attrs: { id, type: 'get', xmlns: 'w:p', to: 's.us' },
+        content: [{ tag: 'ping', attrs: {} }],
+      });
       const sent = Date.now();
       this.pingTimer = setTimeout(() => {
         if (this.lastInbound < sent) {
@@ -150,7 +163,10 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
 
   private onNode(node: Node): void {
     this.lastInbound = Date.now();
-    void handleInbound(this, node).catch((err: Error) => this.emit('warning', { message: err.message }));
+    // One at a time, in arrival order: events and store writes must follow the server's order.
+    this.inbound = this.inbound
+      .then(() => handleInbound(this, node))
+      .catch((err: Error) => this.emit('warning', { message: err.message }));
   }
 
   /** Sends now if online; false when offline (pending stanzas go out on reconnect). */
@@ -175,8 +191,18 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
     if (!parseUserJid(userJid(to))) throw new Error(`not a phone number: ${to}`);
     const id = newId();
     const t = Math.floor(Date.now() / 1000);
-    await this.store.addMessage({ chat: to, id, sender: this.identity.user, outgoing: true, text, t, status: 'pending' });
-    const acked = new Promise<{ id: string; t: number }>((resolve, reject) => this.waiters.set(id, { resolve, reject }));
+    await this.store.addMessage({
+      chat: to,
+      id,
+      sender: this.identity.user,
+      outgoing: true,
+      text,
+      t,
+      status: 'pending',
+    });
+    const acked = new Promise<{ id: string; t: number }>((resolve, reject) =>
+      this.waiters.set(id, { resolve, reject }),
+    );
     const body = new TextEncoder().encode(text);
     await this.sendReliable(`message:${id}`, {
       tag: 'message',
@@ -192,7 +218,10 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
     await this.store.markRead(chat, ids);
     const [first, ...rest] = ids;
     const node: Node = { tag: 'receipt', attrs: { id: first!, to: userJid(chat), type: 'read' } };
-    if (rest.length > 0) node.content = [{ tag: 'list', attrs: {}, content: rest.map((id) => ({ tag: 'item', attrs: { id } })) }];
+    if (rest.length > 0)
+      node.content = [
+        { tag: 'list', attrs: {}, content: rest.map((id) => ({ tag: 'item', attrs: { id } })) },
+      ];
     await this.sendReliable(`receipt:${first}:read`, node);
   }
 

@@ -9,7 +9,9 @@ export interface ClientEvents {
   /** A new incoming message (already stored and acked). */
   message: [StoredMessage & { offline: boolean }];
   /** A status change of one of our messages. */
-  receipt: [{ chat: string; id: string; status: 'delivered' | 'read' | 'played'; from: string; offline: boolean }];
+  receipt: [
+    { chat: string; id: string; status: 'delivered' | 'read' | 'played'; from: string; offline: boolean },
+  ];
   /** A server ack for one of our messages. */
   sent: [{ chat: string; id: string; t: number }];
   presence: [{ user: string; available: boolean; lastSeen: number | 'deny' | undefined }];

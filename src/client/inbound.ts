@@ -35,7 +35,8 @@ export async function handleInbound(c: ParleyClient, node: Node): Promise<void> 
     case 'chatstate': {
       const from = parseUserJid(node.attrs.from ?? '');
       const state = children(node)[0]?.tag;
-      if (from && (state === 'composing' || state === 'paused')) c.fire('chatstate', { user: from.user, state });
+      if (from && (state === 'composing' || state === 'paused'))
+        c.fire('chatstate', { user: from.user, state });
       return;
     }
     case 'iq':
@@ -44,7 +45,10 @@ export async function handleInbound(c: ParleyClient, node: Node): Promise<void> 
       }
       return;
     case 'notification':
-      c.write({ tag: 'ack', attrs: { class: 'notification', id: node.attrs.id ?? '', to: node.attrs.from ?? 's.us' } });
+      c.write({
+        tag: 'ack',
+        attrs: { class: 'notification', id: node.attrs.id ?? '', to: node.attrs.from ?? 's.us' },
+      });
       return;
     default:
       return;
@@ -74,8 +78,20 @@ async function onMessage(c: ParleyClient, node: Node): Promise<void> {
   if (!isNew) return;
   const offline = node.attrs.offline !== undefined;
   if (!mine) {
-    c.fire('message', { chat, id, sender: sender.user, outgoing: false, text, t: Number(t ?? 0), status: 'delivered', offline });
-    await c.sendReliable(`receipt:${id}:delivery`, { tag: 'receipt', attrs: { id, to: `${sender.user}@s.us` } });
+    c.fire('message', {
+      chat,
+      id,
+      sender: sender.user,
+      outgoing: false,
+      text,
+      t: Number(t ?? 0),
+      status: 'delivered',
+      offline,
+    });
+    await c.sendReliable(`receipt:${id}:delivery`, {
+      tag: 'receipt',
+      attrs: { id, to: `${sender.user}@s.us` },
+    });
   }
 }
 
@@ -84,7 +100,10 @@ async function onReceipt(c: ParleyClient, node: Node): Promise<void> {
   const sender = parseUserJid(from ?? '');
   if (!id || !from || !sender) return;
   const status = type === undefined ? 'delivered' : RECEIPT_STATUS[type as keyof typeof RECEIPT_STATUS];
-  const ids = [id, ...children(child(node, 'list') ?? { tag: 'list', attrs: {} }).map((i) => i.attrs.id ?? '')];
+  const ids = [
+    id,
+    ...children(child(node, 'list') ?? { tag: 'list', attrs: {} }).map((i) => i.attrs.id ?? ''),
+  ];
   const offline = node.attrs.offline !== undefined;
   if (status && sender.user !== c.identity.user) {
     for (const mid of ids) {
@@ -102,7 +121,12 @@ async function onAck(c: ParleyClient, node: Node): Promise<void> {
   const { id, error } = node.attrs;
   const cls = node.attrs.class;
   if (!id) return;
-  const key = cls === 'message' ? `message:${id}` : cls === 'receipt' ? `receipt:${id}:${node.attrs.type ?? 'delivery'}` : undefined;
+  const key =
+    cls === 'message'
+      ? `message:${id}`
+      : cls === 'receipt'
+        ? `receipt:${id}:${node.attrs.type ?? 'delivery'}`
+        : undefined;
   if (!key) return;
   const pending = (await c.store.pending()).find((p) => p.key === key);
   const chat = pending ? (parseUserJid(decodeNode(pending.stanza).attrs.to ?? '')?.user ?? '') : '';

@@ -1,4 +1,4 @@
-import { ParleyError, isErrorCode } from '../protocol/errors.js';
+import { isErrorCode, ParleyError } from '../protocol/errors.js';
 
 export interface CodeAnswer {
   status: 'sent';
@@ -36,10 +36,19 @@ async function call<T>(httpUrl: string, path: string, body: Record<string, unkno
   return json as T;
 }
 
-export function requestCode(httpUrl: string, number: string, key: Uint8Array, method: 'sms' | 'voice' = 'sms') {
+export function requestCode(
+  httpUrl: string,
+  number: string,
+  key: Uint8Array,
+  method: 'sms' | 'voice' = 'sms',
+) {
   return call<CodeAnswer>(httpUrl, '/v1/code', { number, key: Buffer.from(key).toString('base64'), method });
 }
 
 export function register(httpUrl: string, number: string, key: Uint8Array, code: string) {
-  return call<RegisterAnswer>(httpUrl, '/v1/register', { number, key: Buffer.from(key).toString('base64'), code });
+  return call<RegisterAnswer>(httpUrl, '/v1/register', {
+    number,
+    key: Buffer.from(key).toString('base64'),
+    code,
+  });
 }

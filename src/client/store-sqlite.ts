@@ -47,9 +47,15 @@ export function openSqliteClientStore(path: string): ClientStore {
     add: db.prepare(
       'INSERT OR IGNORE INTO messages (chat, id, sender, outgoing, text, t, status, unread, shown) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    get: db.prepare<[string, string, string], Row>('SELECT * FROM messages WHERE chat = ? AND id = ? AND sender = ?'),
-    getOut: db.prepare<[string, string], Row>('SELECT * FROM messages WHERE chat = ? AND id = ? AND outgoing = 1'),
-    setStatus: db.prepare('UPDATE messages SET status = ?, t = COALESCE(?, t) WHERE chat = ? AND id = ? AND outgoing = 1'),
+    get: db.prepare<[string, string, string], Row>(
+      'SELECT * FROM messages WHERE chat = ? AND id = ? AND sender = ?',
+    ),
+    getOut: db.prepare<[string, string], Row>(
+      'SELECT * FROM messages WHERE chat = ? AND id = ? AND outgoing = 1',
+    ),
+    setStatus: db.prepare(
+      'UPDATE messages SET status = ?, t = COALESCE(?, t) WHERE chat = ? AND id = ? AND outgoing = 1',
+    ),
     list: db.prepare<[string, number], Row>(
       'SELECT * FROM (SELECT * FROM messages WHERE chat = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq',
     ),
@@ -96,7 +102,17 @@ export function openSqliteClientStore(path: string): ClientStore {
       );
     },
     async addMessage(m) {
-      const r = q.add.run(m.chat, m.id, m.sender, m.outgoing ? 1 : 0, m.text, m.t, m.status, m.outgoing ? 0 : 1, m.outgoing ? 1 : 0);
+      const r = q.add.run(
+        m.chat,
+        m.id,
+        m.sender,
+        m.outgoing ? 1 : 0,
+        m.text,
+        m.t,
+        m.status,
+        m.outgoing ? 0 : 1,
+        m.outgoing ? 1 : 0,
+      );
       return r.changes === 1;
     },
     async getMessage(chat, id, sender) {
@@ -133,7 +149,9 @@ export function openSqliteClientStore(path: string): ClientStore {
       return q.delPending.run(key).changes === 1;
     },
     async pending() {
-      return q.pending.all().map((r) => ({ key: r.key, stanza: new Uint8Array(r.stanza), createdAt: r.created_at }));
+      return q.pending
+        .all()
+        .map((r) => ({ key: r.key, stanza: new Uint8Array(r.stanza), createdAt: r.created_at }));
     },
     async close() {
       db.close();

@@ -56,7 +56,14 @@ export interface ClientStore {
   close(): Promise<void>;
 }
 
-const RANK: Record<MessageStatus, number> = { failed: -1, pending: 0, sent: 1, delivered: 2, read: 3, played: 4 };
+const RANK: Record<MessageStatus, number> = {
+  failed: -1,
+  pending: 0,
+  sent: 1,
+  delivered: 2,
+  read: 3,
+  played: 4,
+};
 
 /** Whether `next` is a step forward from `current` (statuses never move back). */
 export function statusAdvances(current: MessageStatus, next: MessageStatus): boolean {

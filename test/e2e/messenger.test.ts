@@ -16,11 +16,19 @@ let storeSeq = 0;
 /** A client with its own store file; `path` reuses a store (a restarted client). */
 function makeClient(identity: Identity, path = join(dirs, `c${storeSeq++}.db`)) {
   const store = openSqliteClientStore(path);
-  const client = new ParleyClient({ store, identity, crypto: nodeCrypto, reconnect: { minMs: 50, maxMs: 400 } });
+  const client = new ParleyClient({
+    store,
+    identity,
+    crypto: nodeCrypto,
+    reconnect: { minMs: 50, maxMs: 400 },
+  });
   return { client, path, store };
 }
 
-async function init(c: { client: ParleyClient; store: ReturnType<typeof openSqliteClientStore> }, identity: Identity) {
+async function init(
+  c: { client: ParleyClient; store: ReturnType<typeof openSqliteClientStore> },
+  identity: Identity,
+) {
   if (!(await c.store.getIdentity())) await c.store.setIdentity(identity);
   return c.client;
 }

@@ -3,9 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeCrypto } from '../../src/noise/crypto-node.js';
 import { register, requestCode } from '../../src/client/registration.js';
 import type { Identity } from '../../src/client/store.js';
+import { nodeCrypto } from '../../src/noise/crypto-node.js';
 import { PARLEY_BIN } from '../helpers/cli.js';
 
 export function freePort(): Promise<number> {
@@ -41,7 +41,16 @@ export class ServerProcess {
   }
 
   async start(): Promise<void> {
-    const args = [PARLEY_BIN, 'server', '--data', this.dataDir, '--port', String(this.port), '--http-port', String(this.httpPort)];
+    const args = [
+      PARLEY_BIN,
+      'server',
+      '--data',
+      this.dataDir,
+      '--port',
+      String(this.port),
+      '--http-port',
+      String(this.httpPort),
+    ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
