@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { type KeyLogEntry, parseKeyLog } from '../noise/keylog.js';
 import {
   decodeNode,
   encodeNode,
@@ -12,6 +14,7 @@ import {
   toXml,
   WireError,
 } from '../wire/index.js';
+import { CaptureError, inspectCapture } from './capture/index.js';
 import { CliError } from './errors.js';
 import { readInput } from './io.js';
 
@@ -36,9 +39,17 @@ export function registerInspect(program: Command): void {
     .option('--flagged', 'with --frames: each frame starts with the transport flag byte')
     .option('--encode', 'read XML text and print the node as hex (no frame header, no flag byte)')
     .option('--compact', 'print each node on one line')
+    .option(
+      '--keylog <file>',
+      'input is a pcap/pcapng capture: decrypt its Parley connections with this key log',
+    )
     .action(async (file: string | undefined, opts: InspectOptions) => {
+      if (opts.keylog !== undefined && (opts.encode || opts.frames)) {
+        throw new CliError('--keylog reads a capture file; it does not combine with --encode or --frames');
+      }
+      const keys = opts.keylog === undefined ? undefined : readKeyLog(opts.keylog);
       const input = await readInput(file);
-      const out = inspect(input, opts);
+      const out = keys ? capture(input, keys) : inspect(input, opts);
       process.stdout.write(out.endsWith('\n') || out === '' ? out : `${out}\n`);
     });
 }
@@ -59,6 +70,29 @@ export function inspect(input: Uint8Array, opts: InspectOptions): string {
     wrap(() => decodeNode(bytes), 'node'),
     xmlOpts,
   );
+}
+
+function readKeyLog(path: string): KeyLogEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read key log ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    return parseKeyLog(text);
+  } catch (err) {
+    throw new CliError(`${path}: ${(err as Error).message}`);
+  }
+}
+
+function capture(input: Uint8Array, keys: KeyLogEntry[]): string {
+  try {
+    return inspectCapture(input, keys);
+  } catch (err) {
+    if (err instanceof CaptureError) throw new CliError(err.message);
+    throw err;
+  }
 }
 
 function inspectFrames(input: Uint8Array, flagged: boolean, xmlOpts: { indent?: string }): string {

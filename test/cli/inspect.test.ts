@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import { encodeFrame, encodeNode, fromXml, STREAM_HEADER } from '../../src/wire/index.js';
 import { runParley } from '../helpers/cli.js';
 
-const SEED_XML = '<message to="01234567890@s.whatsapp.net" type="text" id="message-1417651059-2" t="1417651059"/>';
+const SEED_XML =
+  '<message to="01234567890@s.whatsapp.net" type="text" id="message-1417651059-2" t="1417651059"/>';
 const SEED_HEX =
   'f8 09 59 a5 fa ff 86 01 23 45 67 89 0f 91 a7 a2 44 fc 14 ' +
   Buffer.from('message-1417651059-2').toString('hex').replace(/(..)/g, '$1 ') +
