@@ -6,93 +6,149 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
-  generateKeyPairSync,
   type KeyObject,
+  randomFillSync,
 } from 'node:crypto';
-import type { CipherName, KeyPair, NoiseCrypto } from './crypto.js';
-import { isAllZero, nonceBytes } from './crypto.js';
+import {
+  bytesEqual,
+  type CipherName,
+  DHLEN,
+  encodeNonce,
+  isAllZero,
+  type KeyPair,
+  type NoiseCrypto,
+  type Nonce64,
+  TAGLEN,
+} from './crypto.js';
 import { NoiseError } from './errors.js';
 
-// DER wrappers that turn raw 32-byte X25519 keys into KeyObjects (RFC 8410 PKCS#8 / SPKI).
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+/*
+ * Raw 32-byte X25519 keys become KeyObjects through JWK, not DER: on Node 20 / OpenSSL 3 a DER import
+ * or export goes through the provider decoder machinery and costs 50-300 µs, JWK a few µs. Private keys
+ * are imported once and cached (the server's static key would otherwise be re-imported on every
+ * handshake); each cache entry keeps a copy of the raw bytes so a caller overwriting a key array in
+ * place gets a fresh import rather than the stale key.
+ */
+interface Cached {
+  raw: Uint8Array;
+  key: KeyObject;
+}
+const privateKeys = new WeakMap<Uint8Array, Cached>();
+const publicKeys = new WeakMap<Uint8Array, Cached>();
+// JWK import of a private OKP key requires an `x`, which Node ignores in favour of deriving it from `d`.
+const ANY_X = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
-/** Native KeyObjects are cached per raw key, so a long-lived static key is imported once. */
-const privCache = new WeakMap<Uint8Array, KeyObject>();
+function cached(map: WeakMap<Uint8Array, Cached>, raw: Uint8Array, make: () => KeyObject): KeyObject {
+  const hit = map.get(raw);
+  if (hit && bytesEqual(hit.raw, raw)) return hit.key;
+  const key = make();
+  map.set(raw, { raw: raw.slice(), key });
+  return key;
+}
 
 function privateKeyObject(raw: Uint8Array): KeyObject {
-  let k = privCache.get(raw);
-  if (!k) {
-    k = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
-    privCache.set(raw, k);
-  }
-  return k;
+  if (raw.length !== DHLEN) throw new NoiseError('bad_key', 'X25519 private key must be 32 bytes');
+  return cached(privateKeys, raw, () =>
+    createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64u(raw), x: ANY_X }, format: 'jwk' }),
+  );
 }
 
 function publicKeyObject(raw: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+  if (raw.length !== DHLEN) throw new NoiseError('bad_key', 'X25519 public key must be 32 bytes');
+  return cached(publicKeys, raw, () =>
+    createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64u(raw) }, format: 'jwk' }),
+  );
 }
 
-// Typed as GCM for the overloads; chacha20-poly1305 takes the same options at run time.
+function publicKeyOf(privateKey: Uint8Array): Uint8Array {
+  return unb64u(createPublicKey(privateKeyObject(privateKey)).export({ format: 'jwk' }).x);
+}
+
+function b64u(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64url');
+}
+
+function unb64u(s: string | undefined): Uint8Array {
+  return view(Buffer.from(s ?? '', 'base64url'));
+}
+
+/** A plain Uint8Array over a Buffer's bytes (no copy), so callers never see Buffer-only behaviour. */
+function view(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+// node's typings only overload the GCM name; chacha20-poly1305 takes the same options at run time.
 const ALGO = {
   AESGCM: 'aes-256-gcm',
   ChaChaPoly: 'chacha20-poly1305',
 } as unknown as Record<CipherName, 'aes-256-gcm'>;
+const TAG_OPTS = { authTagLength: TAGLEN };
+// createCipheriv copies the IV synchronously, so one scratch buffer serves every call.
+const iv = Buffer.alloc(12);
 
 /** node:crypto primitives: native X25519 and AEADs, for the server and Node clients. */
 export const nodeCrypto: NoiseCrypto = {
+  name: 'node',
+
+  // Not generateKeyPairSync: on Node 20, exporting a key it made can deadlock when a GC during the
+  // export collects the finished keygen job, whose destructor takes the key's mutex the export holds.
+  // Importing 32 random bytes costs about the same (OpenSSL derives the public key on import).
   generateKeyPair(): KeyPair {
-    const { publicKey, privateKey } = generateKeyPairSync('x25519');
-    const priv = new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(16));
-    privCache.set(priv, privateKey);
-    const pub = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12));
-    return { privateKey: priv, publicKey: pub };
+    const privateKey = view(randomFillSync(Buffer.alloc(DHLEN)));
+    return { privateKey, publicKey: publicKeyOf(privateKey) };
   },
-  publicKey(privateKey) {
-    const pub = createPublicKey(privateKeyObject(privateKey));
-    return new Uint8Array(pub.export({ format: 'der', type: 'spki' }).subarray(12));
-  },
+
+  publicKey: publicKeyOf,
+
   dh(privateKey, publicKey) {
-    if (publicKey.length !== 32) throw new NoiseError('bad_key', 'X25519 public key must be 32 bytes');
+    const priv = privateKeyObject(privateKey);
     let out: Buffer;
     try {
-      out = diffieHellman({
-        privateKey: privateKeyObject(privateKey),
-        publicKey: publicKeyObject(publicKey),
-      });
-    } catch {
-      throw new NoiseError('bad_key', 'X25519 public key is of low order');
+      out = diffieHellman({ privateKey: priv, publicKey: publicKeyObject(publicKey) });
+    } catch (cause) {
+      if (cause instanceof NoiseError) throw cause;
+      // OpenSSL refuses the all-zero shared secret a low-order point yields.
+      throw new NoiseError('bad_key', 'X25519 public key is of low order', { cause });
     }
     if (isAllZero(out)) throw new NoiseError('bad_key', 'X25519 public key is of low order');
-    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+    return view(out);
   },
-  encrypt(cipher, key, n, ad, pt) {
-    const c = createCipheriv(ALGO[cipher], key, nonceBytes(cipher, n), { authTagLength: 16 });
-    c.setAAD(ad, { plaintextLength: pt.length });
-    const head = c.update(pt);
-    const tail = c.final();
-    const tag = c.getAuthTag();
-    const out = new Uint8Array(head.length + tail.length + 16);
-    out.set(head, 0);
-    out.set(tail, head.length);
-    out.set(tag, head.length + tail.length);
-    return out;
+
+  encrypt(cipher, key, n: Nonce64, ad, pt) {
+    const c = createCipheriv(ALGO[cipher], key, encodeNonce(cipher, n, iv), TAG_OPTS);
+    if (ad.length > 0) c.setAAD(ad);
+    const body = c.update(pt);
+    c.final(); // GCM and ChaCha20-Poly1305 are stream modes: final() emits nothing.
+    const out = Buffer.allocUnsafe(body.length + TAGLEN);
+    out.set(body, 0);
+    out.set(c.getAuthTag(), body.length);
+    return view(out);
   },
-  decrypt(cipher, key, n, ad, ct) {
-    if (ct.length < 16) return undefined;
-    const body = ct.subarray(0, ct.length - 16);
+
+  decrypt(cipher, key, n: Nonce64, ad, ct) {
+    if (ct.length < TAGLEN) return undefined;
+    const bodyLen = ct.length - TAGLEN;
+    const d = createDecipheriv(ALGO[cipher], key, encodeNonce(cipher, n, iv), TAG_OPTS);
+    d.setAuthTag(ct.subarray(bodyLen));
+    if (ad.length > 0) d.setAAD(ad);
+    const body = d.update(ct.subarray(0, bodyLen));
     try {
-      const d = createDecipheriv(ALGO[cipher], key, nonceBytes(cipher, n), { authTagLength: 16 });
-      d.setAAD(ad, { plaintextLength: body.length });
-      d.setAuthTag(ct.subarray(ct.length - 16));
-      const head = d.update(body);
-      const tail = d.final();
-      if (tail.length === 0) return new Uint8Array(head.buffer, head.byteOffset, head.length);
-      return new Uint8Array(Buffer.concat([head, tail]));
+      d.final();
     } catch {
       return undefined;
     }
+    return view(body);
   },
-  sha256: (data) => new Uint8Array(createHash('sha256').update(data).digest()),
-  hmacSha256: (key, data) => new Uint8Array(createHmac('sha256', key).update(data).digest()),
+
+  sha256(a, b) {
+    const h = createHash('sha256').update(a);
+    if (b) h.update(b);
+    return view(h.digest());
+  },
+
+  hmacSha256(key, a, b) {
+    const h = createHmac('sha256', key).update(a);
+    if (b) h.update(b);
+    return view(h.digest());
+  },
 };

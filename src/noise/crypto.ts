@@ -1,7 +1,17 @@
 /**
  * The primitives Noise needs, behind one interface so the state machines stay pure: Node uses native
- * node:crypto (fast enough for thousands of handshakes a second), browsers use @noble.
+ * node:crypto (crypto-node.ts, fast enough for thousands of handshakes a second), browsers use @noble
+ * (crypto-noble.ts). Only DH 25519, AESGCM/ChaChaPoly and SHA256 exist, which is what Parley speaks and
+ * what DHLEN = HASHLEN = 32 below assumes.
  */
+
+export const DHLEN = 32;
+export const HASHLEN = 32;
+export const KEYLEN = 32;
+export const TAGLEN = 16;
+/** Noise §3: a handshake message is at most 65535 bytes. */
+export const MAX_MESSAGE_LENGTH = 65535;
+
 export interface KeyPair {
   publicKey: Uint8Array;
   privateKey: Uint8Array;
@@ -9,56 +19,93 @@ export interface KeyPair {
 
 export type CipherName = 'AESGCM' | 'ChaChaPoly';
 
+/**
+ * A 64-bit Noise nonce as two uint32 halves. A double cannot hold 2^64-1 (which Rekey uses) and a
+ * bigint would allocate on every frame; CipherState owns one of these and mutates it in place.
+ */
+export interface Nonce64 {
+  hi: number;
+  lo: number;
+}
+
 export interface NoiseCrypto {
+  /** For benchmark labels and diagnostics: 'node' or 'noble'. */
+  readonly name: string;
+  /** A fresh random X25519 key pair. */
   generateKeyPair(): KeyPair;
+  /** The X25519 public key of a 32-byte private key. */
   publicKey(privateKey: Uint8Array): Uint8Array;
-  /** X25519; throws NoiseError('bad_key') for a low-order public key (all-zero shared secret). */
+  /**
+   * X25519. Throws NoiseError('bad_key') for a key of the wrong length or a low-order public key
+   * (all-zero shared secret, which Noise §12.1 lets an implementation refuse). Implementations may cache
+   * per-key native state; they must notice if a caller later overwrites a key array.
+   */
   dh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
-  /** AEAD seal with Noise's nonce encoding for the cipher; returns ciphertext ‖ 16-byte tag. */
+  /** AEAD seal with Noise's nonce encoding for `cipher` and a 32-byte key; returns ciphertext ‖ 16-byte tag. */
   encrypt(
     cipher: CipherName,
     key: Uint8Array,
-    nonce: number,
+    nonce: Nonce64,
     ad: Uint8Array,
     plaintext: Uint8Array,
   ): Uint8Array;
-  /** AEAD open; returns undefined when authentication fails. */
+  /** AEAD open of ciphertext ‖ tag (≥ 16 bytes); returns undefined when authentication fails. */
   decrypt(
     cipher: CipherName,
     key: Uint8Array,
-    nonce: number,
+    nonce: Nonce64,
     ad: Uint8Array,
     ciphertext: Uint8Array,
   ): Uint8Array | undefined;
-  sha256(data: Uint8Array): Uint8Array;
-  hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
+  /** SHA-256(a ‖ b). Two inputs because MixHash hashes h ‖ data, and concatenating first would copy. */
+  sha256(a: Uint8Array, b?: Uint8Array): Uint8Array;
+  /** HMAC-SHA256(key, a ‖ b), the building block of Noise's HKDF. */
+  hmacSha256(key: Uint8Array, a: Uint8Array, b?: Uint8Array): Uint8Array;
 }
 
-/** Stands for the nonce 2^64-1 that REKEY uses, which a JS number cannot hold exactly. */
-export const REKEY_NONCE = -1;
-
-/** 12-byte AEAD nonce: 4 zero bytes, then the 64-bit counter big-endian (AESGCM) or little-endian (ChaChaPoly). */
-export function nonceBytes(cipher: CipherName, n: number): Uint8Array {
-  const iv = new Uint8Array(12);
-  if (n === REKEY_NONCE) {
-    iv.fill(0xff, 4);
-    return iv;
-  }
-  const hi = Math.floor(n / 0x100000000);
-  const lo = n >>> 0;
-  const dv = new DataView(iv.buffer);
+/**
+ * Writes the 12-byte AEAD nonce into `out`: 32 zero bits, then the counter big-endian for AESGCM and
+ * little-endian for ChaChaPoly (Noise §12.3, §12.4).
+ */
+export function encodeNonce(cipher: CipherName, n: Nonce64, out: Uint8Array): Uint8Array {
+  out[0] = 0;
+  out[1] = 0;
+  out[2] = 0;
+  out[3] = 0;
+  const { hi, lo } = n;
   if (cipher === 'AESGCM') {
-    dv.setUint32(4, hi);
-    dv.setUint32(8, lo);
+    out[4] = hi >>> 24;
+    out[5] = hi >>> 16;
+    out[6] = hi >>> 8;
+    out[7] = hi;
+    out[8] = lo >>> 24;
+    out[9] = lo >>> 16;
+    out[10] = lo >>> 8;
+    out[11] = lo;
   } else {
-    dv.setUint32(4, lo, true);
-    dv.setUint32(8, hi, true);
+    out[4] = lo;
+    out[5] = lo >>> 8;
+    out[6] = lo >>> 16;
+    out[7] = lo >>> 24;
+    out[8] = hi;
+    out[9] = hi >>> 8;
+    out[10] = hi >>> 16;
+    out[11] = hi >>> 24;
   }
-  return iv;
+  return out;
 }
 
+/** True when every byte is zero, in time independent of where a non-zero byte sits. */
 export function isAllZero(b: Uint8Array): boolean {
   let x = 0;
   for (let i = 0; i < b.length; i++) x |= b[i]!;
+  return x === 0;
+}
+
+/** Constant-time equality of two byte arrays of the same length. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let x = 0;
+  for (let i = 0; i < a.length; i++) x |= a[i]! ^ b[i]!;
   return x === 0;
 }

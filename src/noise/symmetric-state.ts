@@ -1,15 +1,27 @@
-import { CipherState } from './cipher-state.js';
-import type { CipherName, NoiseCrypto } from './crypto.js';
+import { type CipherSnapshot, CipherState } from './cipher-state.js';
+import { type CipherName, HASHLEN, type NoiseCrypto } from './crypto.js';
 
-const HASHLEN = 32;
 const EMPTY = new Uint8Array(0);
+const ONE = Uint8Array.of(1);
+const TWO = Uint8Array.of(2);
+const THREE = Uint8Array.of(3);
 
-/** Noise SymmetricState (spec §5.2) with SHA-256. */
+export interface SymmetricSnapshot {
+  readonly ck: Uint8Array;
+  readonly h: Uint8Array;
+  readonly cs: CipherSnapshot;
+}
+
+/**
+ * Noise SymmetricState (spec §5.2) with SHA-256. `ck` and `h` are replaced, never written in place, so
+ * a snapshot is a handful of references.
+ */
 export class SymmetricState {
   private ck: Uint8Array;
   private h: Uint8Array;
   readonly cs: CipherState;
 
+  /** InitializeSymmetric: a name of up to HASHLEN bytes is zero-padded into h, a longer one hashed. */
   constructor(
     private readonly crypto: NoiseCrypto,
     readonly cipher: CipherName,
@@ -25,25 +37,25 @@ export class SymmetricState {
   }
 
   mixKey(ikm: Uint8Array): void {
-    const [ck, k] = this.hkdf(ikm, 2);
-    this.ck = ck!;
-    this.cs.initializeKey(k!);
+    const temp = this.crypto.hmacSha256(this.ck, ikm);
+    this.ck = this.crypto.hmacSha256(temp, ONE);
+    this.cs.initializeKey(this.crypto.hmacSha256(temp, this.ck, TWO));
   }
 
   mixHash(data: Uint8Array): void {
-    const buf = new Uint8Array(this.h.length + data.length);
-    buf.set(this.h);
-    buf.set(data, this.h.length);
-    this.h = this.crypto.sha256(buf);
+    this.h = this.crypto.sha256(this.h, data);
   }
 
+  /** For psk tokens (§9.2): three HKDF outputs — chaining key, a value hashed into h, the cipher key. */
   mixKeyAndHash(ikm: Uint8Array): void {
-    const [ck, temp, k] = this.hkdf(ikm, 3);
-    this.ck = ck!;
-    this.mixHash(temp!);
-    this.cs.initializeKey(k!);
+    const temp = this.crypto.hmacSha256(this.ck, ikm);
+    this.ck = this.crypto.hmacSha256(temp, ONE);
+    const tempH = this.crypto.hmacSha256(temp, this.ck, TWO);
+    this.mixHash(tempH);
+    this.cs.initializeKey(this.crypto.hmacSha256(temp, tempH, THREE));
   }
 
+  /** GetHandshakeHash. */
   handshakeHash(): Uint8Array {
     return this.h;
   }
@@ -54,31 +66,28 @@ export class SymmetricState {
     return ct;
   }
 
-  /** On a bad MAC this throws before touching h, so the state is as it was. */
+  /** A bad MAC throws before h changes, so the state is as it was. */
   decryptAndHash(ciphertext: Uint8Array): Uint8Array {
     const pt = this.cs.decryptWithAd(this.h, ciphertext);
     this.mixHash(ciphertext);
     return pt;
   }
 
+  /** Split: [initiator→responder, responder→initiator], both with nonce 0. */
   split(): [CipherState, CipherState] {
-    const [k1, k2] = this.hkdf(EMPTY, 2);
+    const temp = this.crypto.hmacSha256(this.ck, EMPTY);
+    const k1 = this.crypto.hmacSha256(temp, ONE);
+    const k2 = this.crypto.hmacSha256(temp, k1, TWO);
     return [new CipherState(this.crypto, this.cipher, k1), new CipherState(this.crypto, this.cipher, k2)];
   }
 
-  /** HKDF as Noise defines it (spec §4.3): HMAC-SHA256 chained outputs keyed by the chaining key. */
-  private hkdf(ikm: Uint8Array, outputs: 2 | 3): Uint8Array[] {
-    const temp = this.crypto.hmacSha256(this.ck, ikm);
-    const out1 = this.crypto.hmacSha256(temp, Uint8Array.of(1));
-    const out: Uint8Array[] = [out1];
-    let prev = out1;
-    for (let i = 2; i <= outputs; i++) {
-      const input = new Uint8Array(prev.length + 1);
-      input.set(prev);
-      input[prev.length] = i;
-      prev = this.crypto.hmacSha256(temp, input);
-      out.push(prev);
-    }
-    return out;
+  snapshot(): SymmetricSnapshot {
+    return { ck: this.ck, h: this.h, cs: this.cs.snapshot() };
+  }
+
+  restore(s: SymmetricSnapshot): void {
+    this.ck = s.ck;
+    this.h = s.h;
+    this.cs.restore(s.cs);
   }
 }
