@@ -94,8 +94,9 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
       // An IK first flight fails if the server's key changed; XX then tells us whether it really did.
       if (!this.forceXX && err instanceof ConnectionError && reason !== 'server_key_mismatch')
         this.forceXX = true;
-      if (FATAL.has(reason)) return this.fatal(reason);
-      return this.scheduleRetry(reason);
+      if (FATAL.has(reason)) this.fatal(reason);
+      else this.scheduleRetry(reason);
+      return;
     }
     // close() may have run while the handshake was in flight.
     if ((this.state as string) === 'closed') {
@@ -135,8 +136,8 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
     this.open = undefined;
     clearTimeout(this.pingTimer);
     if (this.state === 'closed') return;
-    if (FATAL.has(reason)) return this.fatal(reason);
-    this.scheduleRetry(reason);
+    if (FATAL.has(reason)) this.fatal(reason);
+    else this.scheduleRetry(reason);
   }
 
   private armPing(): void {
@@ -144,7 +145,10 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
     const idle = this.o.pingIdleMs ?? 30_000;
     this.pingTimer = setTimeout(() => {
       if (this.state !== 'online') return;
-      if (Date.now() - this.lastInbound < idle) return this.armPing();
+      if (Date.now() - this.lastInbound < idle) {
+        this.armPing();
+        return;
+      }
       const id = `p${++this.pingId}`;
       this.write({
         tag: 'iq',

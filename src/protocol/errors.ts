@@ -19,7 +19,11 @@ export const ERRORS = {
   too_recent: { status: 429, message: 'a code was sent too recently', retryable: true },
   too_many_guesses: { status: 429, message: 'too many wrong codes', retryable: true },
   bad_code: { status: 403, message: 'wrong verification code', retryable: false },
-  code_expired: { status: 410, message: 'the verification code expired; request a new one', retryable: false },
+  code_expired: {
+    status: 410,
+    message: 'the verification code expired; request a new one',
+    retryable: false,
+  },
   no_code: { status: 404, message: 'no verification code was requested for this number', retryable: false },
   blocked: { status: 403, message: 'this number is blocked', retryable: false },
   timeout: { status: 408, message: 'timed out', retryable: true },

@@ -52,7 +52,10 @@ describe('two users through a real server process', () => {
   let alice: Identity;
   let bob: Identity;
   const open: ParleyClient[] = [];
-  const track = (c: ParleyClient) => (open.push(c), c);
+  const track = (c: ParleyClient) => {
+    open.push(c);
+    return c;
+  };
 
   before(async () => {
     srv = await ServerProcess.create();

@@ -10,7 +10,11 @@ export interface RunResult {
 }
 
 /** Runs the real `parley` command as a child process, feeding `input` on stdin. */
-export function runParley(args: string[], input?: string | Uint8Array, env?: NodeJS.ProcessEnv): Promise<RunResult> {
+export function runParley(
+  args: string[],
+  input?: string | Uint8Array,
+  env?: NodeJS.ProcessEnv,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [PARLEY_BIN, ...args], {
       env: { ...process.env, ...env },

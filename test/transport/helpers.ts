@@ -87,7 +87,13 @@ export async function login(
       if (have) return Promise.resolve(have);
       return new Promise((res, rej) => {
         const t = setTimeout(() => rej(new Error('timed out waiting for a node')), ms);
-        waiters.push({ pred, res: (n) => (clearTimeout(t), res(n)) });
+        waiters.push({
+          pred,
+          res: (n) => {
+            clearTimeout(t);
+            res(n);
+          },
+        });
       });
     },
   };
