@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerChat } from './chat/index.js';
 import { CliError } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerMessaging } from './messaging.js';
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerServer(program);
   registerRegister(program);
   registerMessaging(program);
+  registerChat(program);
   registerInspect(program);
   return program;
 }

@@ -9,9 +9,21 @@ import { CliError } from './errors.js';
 import { loadIdentity, profileDir } from './profile.js';
 
 /** Logs the profile's device in (passive: a one-shot command should not show the user online). */
-export async function startClient(dirOpt: string | undefined, passive = true): Promise<ParleyClient> {
+export async function startClient(
+  dirOpt: string | undefined,
+  passive = true,
+  /** Attaches listeners before login: stanzas can arrive in the same read as `<success/>`. */
+  before?: (client: ParleyClient) => void,
+): Promise<ParleyClient> {
   const { store, identity } = await loadIdentity(profileDir(dirOpt));
-  const client = new ParleyClient({ store, identity, crypto: nodeCrypto, passive, version: 'parley-cli/0.1' });
+  const client = new ParleyClient({
+    store,
+    identity,
+    crypto: nodeCrypto,
+    passive,
+    version: 'parley-cli/0.1',
+  });
+  before?.(client);
   let lastReason = '';
   client.on('offline', ({ reason }) => {
     lastReason = reason;
@@ -24,7 +36,8 @@ export async function startClient(dirOpt: string | undefined, passive = true): P
   } finally {
     clearTimeout(timeout);
   }
-  if (client.state !== 'online') throw new CliError(`cannot connect to ${identity.chatUrl}${lastReason ? `: ${lastReason}` : ''}`);
+  if (client.state !== 'online')
+    throw new CliError(`cannot connect to ${identity.chatUrl}${lastReason ? `: ${lastReason}` : ''}`);
   return client;
 }
 
@@ -41,7 +54,9 @@ export function registerMessaging(program: Command): void {
         process.stdout.write(`${id}\n`);
         await client.flush(5000);
       } catch (err) {
-        throw new CliError(err instanceof ParleyError ? `${err.code}: ${err.message}` : (err as Error).message);
+        throw new CliError(
+          err instanceof ParleyError ? `${err.code}: ${err.message}` : (err as Error).message,
+        );
       } finally {
         await client.close();
       }
@@ -52,15 +67,15 @@ export function registerMessaging(program: Command): void {
     .description('receive pending messages and receipts, print them, exit after the offline count')
     .option('--json', 'one JSON object per line')
     .action(async (flags: { json?: boolean }) => {
-      const client = await startClient(program.opts().profile);
       const print = (o: Record<string, unknown>, human: string) =>
         process.stdout.write(flags.json ? `${JSON.stringify(o)}\n` : `${human}\n`);
       const receipts: Record<string, unknown>[] = [];
-      client.on('receipt', (r) => receipts.push({ type: 'receipt', ...r }));
+      const client = await startClient(program.opts().profile, true, (c) =>
+        c.on('receipt', (r) => receipts.push({ type: 'receipt', ...r })),
+      );
       try {
-        const count = await new Promise<number>((resolve, reject) => {
-          client.once('synced', ({ count }) => resolve(count));
-          setTimeout(() => reject(new CliError('the server did not finish the offline sync in 20 s')), 20_000);
+        const count = await client.waitSynced(20_000).catch(() => {
+          throw new CliError('the server did not finish the offline sync in 20 s');
         });
         await client.flush(5000);
         for (const m of await client.store.takeUnshown()) print({ type: 'message', ...m }, formatMessage(m));

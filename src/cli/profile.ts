@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodeCrypto } from '../noise/crypto-node.js';
-import type { KeyPair } from '../noise/index.js';
 import type { ClientStore, Identity } from '../client/store.js';
 import { openSqliteClientStore } from '../client/store-sqlite.js';
+import { nodeCrypto } from '../noise/crypto-node.js';
+import type { KeyPair } from '../noise/index.js';
 import { CliError } from './errors.js';
 
 /**
@@ -30,12 +30,17 @@ export function openProfileStore(dir: string): ClientStore {
 }
 
 export async function loadIdentity(dir: string): Promise<{ store: ClientStore; identity: Identity }> {
-  if (!existsSync(join(dir, 'client.db'))) throw new CliError(`profile ${dir} is not registered: run \`parley --profile ${dir} register +<number>\``);
+  if (!existsSync(join(dir, 'client.db')))
+    throw new CliError(
+      `profile ${dir} is not registered: run \`parley --profile ${dir} register +<number>\``,
+    );
   const store = openProfileStore(dir);
   const identity = await store.getIdentity();
   if (!identity) {
     await store.close();
-    throw new CliError(`profile ${dir} is not registered: run \`parley --profile ${dir} register +<number>\``);
+    throw new CliError(
+      `profile ${dir} is not registered: run \`parley --profile ${dir} register +<number>\``,
+    );
   }
   return { store, identity };
 }
@@ -47,7 +52,12 @@ export function readPending(dir: string): PendingRegistration | undefined {
   return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as PendingRegistration) : undefined;
 }
 
-export function writePending(dir: string, number: string, httpUrl: string, key: KeyPair): PendingRegistration {
+export function writePending(
+  dir: string,
+  number: string,
+  httpUrl: string,
+  key: KeyPair,
+): PendingRegistration {
   const p: PendingRegistration = {
     number,
     httpUrl,

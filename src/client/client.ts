@@ -45,6 +45,8 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
   private pingId = 0;
   private readonly waiters = new Map<string, Waiter>();
   private inbound: Promise<void> = Promise.resolve();
+  /** The offline count of the current connection, once its backlog has arrived. */
+  syncedCount: number | undefined;
   private firstLogin: { resolve(): void; reject(e: Error): void } | undefined;
 
   constructor(private readonly o: ClientOptions) {
@@ -69,6 +71,7 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
   private async dial(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'connecting';
+    this.syncedCount = undefined;
     const id = this.identity;
     try {
       this.open = await connect({
@@ -241,6 +244,21 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
     return this.write({ tag: 'chatstate', attrs: { to: userJid(to) }, content: [{ tag: state, attrs: {} }] });
   }
 
+  /**
+   * Resolves with the offline count once this connection's backlog has been delivered. Remembered per
+   * connection, because the `<ib>` can arrive in the same read as the login's `<success/>`.
+   */
+  waitSynced(timeoutMs = 20_000): Promise<number> {
+    if (this.syncedCount !== undefined) return Promise.resolve(this.syncedCount);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no offline sync within ${timeoutMs} ms`)), timeoutMs);
+      this.once('synced', ({ count }) => {
+        clearTimeout(timer);
+        resolve(count);
+      });
+    });
+  }
+
   /** Resolves once nothing awaits the server's ack (or after timeoutMs). */
   async flush(timeoutMs = 10_000): Promise<boolean> {
     const end = Date.now() + timeoutMs;
@@ -273,6 +291,7 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
 
   /** @internal for inbound.ts. */
   fire<K extends keyof ClientEvents & string>(event: K, ...args: ClientEvents[K]): void {
+    if (event === 'synced') this.syncedCount = (args[0] as { count: number }).count;
     this.emit(event, ...args);
   }
 }
