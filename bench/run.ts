@@ -36,6 +36,16 @@ const PARTS: Part[] = [
       return mod.benchNoise(seconds === undefined ? {} : { seconds });
     },
   },
+  {
+    name: 'e2e',
+    available: () => existsSync(here('./e2e.ts')),
+    run: async (seconds) => {
+      const specifier = './e2e.js'; // a variable, so the type checker does not require the file
+      const mod = (await import(specifier)) as { benchE2E?: (o: { seconds?: number }) => unknown };
+      if (typeof mod.benchE2E !== 'function') throw new Error('bench/e2e.ts does not export benchE2E');
+      return mod.benchE2E(seconds === undefined ? {} : { seconds });
+    },
+  },
 ];
 
 function usage(message?: string): never {
