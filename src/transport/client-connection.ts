@@ -58,6 +58,8 @@ export class ClientConnection extends NoiseConnection {
       throw err;
     }
     this.establish(hs);
+    // Done with it: the handshake state holds the ephemeral private key and native key objects.
+    this.hs = undefined;
     this.o.onEstablished?.(hs.remoteStatic()!);
   }
 

@@ -44,6 +44,12 @@ export interface ConnectionOptions {
   onKeys?(keys: TransportKeys): void;
 }
 
+/**
+ * One encoder for every connection: encoding is synchronous and returns a copy, so sharing is safe, and a
+ * per-connection encoder pinned a 4 KiB buffer (up to 1 MiB after a large stanza) on every idle connection.
+ */
+const encoder = new Encoder();
+
 const PHASE_HEADER = 0;
 const PHASE_HANDSHAKE = 1;
 const PHASE_TRANSPORT = 2;
@@ -58,7 +64,6 @@ export abstract class NoiseConnection {
   protected readonly frames: FrameReader;
   protected sendCipher: TransportCipher | undefined;
   protected recvCipher: TransportCipher | undefined;
-  private readonly encoder = new Encoder();
   private readonly maxFrame: number;
   private headerBuf: Uint8Array | undefined;
 
@@ -135,7 +140,7 @@ export abstract class NoiseConnection {
   /** Encrypts and writes one node (flag byte 0: Parley never compresses what it sends). */
   sendNode(node: Node): void {
     if (this.phase !== PHASE_TRANSPORT) throw new ConnectionError('not_ready', 'handshake not complete');
-    const plain = this.encoder.encodeWithPrefix(0, node);
+    const plain = encoder.encodeWithPrefix(0, node);
     const sealed = this.sendCipher!.encrypt(plain);
     this.writeFrame(sealed);
   }

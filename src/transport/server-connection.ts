@@ -46,6 +46,8 @@ export class ServerConnection extends NoiseConnection {
     const login = decodeLogin(payload);
     if (!login) this.fail('bad_login', 'the handshake payload is not a <login/>');
     this.establish(hs);
+    // Done with it: the handshake state holds the ephemeral private key and native key objects.
+    this.hs = undefined;
     this.o.onLogin(login, hs.remoteStatic()!);
   }
 
