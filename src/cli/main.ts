@@ -5,6 +5,7 @@ import { registerInspect } from './inspect.js';
 import { registerMessaging } from './messaging.js';
 import { registerRegister } from './register.js';
 import { registerServer } from './server.js';
+import { registerVerify } from './verify.js';
 
 export function buildProgram(): Command {
   const program = new Command('parley')
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerRegister(program);
   registerMessaging(program);
   registerChat(program);
+  registerVerify(program);
   registerInspect(program);
   return program;
 }

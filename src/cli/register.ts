@@ -4,6 +4,7 @@ import { register, requestCode } from '../client/registration.js';
 import { ParleyError } from '../protocol/errors.js';
 import { normalizeNumber } from '../protocol/jid.js';
 import { CliError } from './errors.js';
+import { startClient } from './messaging.js';
 import {
   clearPending,
   newDeviceKey,
@@ -67,6 +68,22 @@ export function registerRegister(program: Command): void {
       await store.close();
       clearPending(dir);
       process.stdout.write(`registered +${r.login} (device ${r.device}); chat at ${chatUrl}\n`);
+      // Others can only write to this device once its end-to-end keys are in the server's directory:
+      // generate them and log in once to upload them (later logins keep them topped up).
+      try {
+        const client = await startClient(dir);
+        try {
+          await client.keysUploaded();
+        } finally {
+          await client.close();
+        }
+        process.stdout.write('end-to-end encryption keys uploaded\n');
+      } catch (err) {
+        process.stderr.write(
+          `parley: warning: encryption keys not uploaded yet (${(err as Error).message}); ` +
+            'they are uploaded at the next login, until then nobody can write to this device\n',
+        );
+      }
     });
 }
 

@@ -20,6 +20,16 @@ export interface ClientEvents {
   synced: [{ count: number }];
   /** A send failed for good (the server refused it). */
   failed: [{ chat: string; id: string; reason: string }];
+  /**
+   * A contact's device has a new identity key (reinstalled, or someone else). Messages keep flowing with
+   * the new key, as in WhatsApp; the contact is no longer verified until safety numbers are compared.
+   */
+  'identity-changed': [{ user: string; device: number }];
+  /**
+   * A message could not be decrypted. `retrying`: the sender was asked to send it again; false: it was
+   * asked often enough and the message is lost.
+   */
+  undecryptable: [{ chat: string; id: string; from: string; error: string; retrying: boolean }];
   /** Something unexpected that did not stop the client. */
   warning: [{ message: string }];
 }

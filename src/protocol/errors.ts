@@ -14,6 +14,16 @@ export const ERRORS = {
   feature_not_implemented: { status: 501, message: 'unknown request', retryable: false },
   conflict: { status: 409, message: 'replaced by a newer connection of this device', retryable: false },
   too_large: { status: 413, message: 'too large', retryable: false },
+  device_mismatch: {
+    status: 409,
+    message: "the message's participants are not the recipients' current devices: fetch them again",
+    retryable: false,
+  },
+  no_keys: {
+    status: 404,
+    message: 'the recipient has no device with encryption keys yet',
+    retryable: false,
+  },
   queue_full: { status: 507, message: "the recipient's offline queue is full", retryable: true },
   rate_overlimit: { status: 429, message: 'too many requests, slow down', retryable: true },
   too_recent: { status: 429, message: 'a code was sent too recently', retryable: true },

@@ -114,6 +114,27 @@ describe('chat UI: render', () => {
     assert.equal(strWidth(offline), 80);
   });
 
+  test('a changed identity key puts a warning line under the header, until verified', () => {
+    const changed = run(
+      [{ type: 'identity', user: BOB, changed: true }],
+      openWith([msg({ text: 'before' })]),
+    );
+    const lines = render(changed, 80, 10).lines;
+    assert.equal(lines.length, 10);
+    assert.match(lines[1]!, /^⚠ \+15550002222's security code changed: parley verify \+15550002222 *$/);
+    assert.ok(lines.some((l) => l.includes('me: before')));
+    assert.match(render(changed, 80, 10, true).lines[1]!, /^\x1b\[1;33m⚠/);
+    // Another contact's change does not touch this conversation; verifying clears it.
+    const other = run([{ type: 'identity', user: CAROL, changed: true }], openWith([]));
+    assert.doesNotMatch(render(other, 80, 10).lines.join('\n'), /security code/);
+    const cleared = run([{ type: 'identity', user: BOB, changed: false }], changed);
+    assert.doesNotMatch(render(cleared, 80, 10).lines.join('\n'), /security code/);
+    // Line mode says it once.
+    assert.deepEqual(describeAction({ type: 'identity', user: BOB, changed: true }, openWith([]), changed), [
+      "⚠ +15550002222's security code changed: parley verify +15550002222",
+    ]);
+  });
+
   test('long and unicode messages wrap under their text, within the width', () => {
     const long = 'word '.repeat(25).trim();
     const s = openWith([

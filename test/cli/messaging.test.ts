@@ -77,6 +77,28 @@ test('register, send and sync through the real CLI', async () => {
   assert.ok(receipts.every((r) => r.status === 'delivered'));
 });
 
+test('verify: the same 60-digit safety number on both sides, and --mark-verified', async () => {
+  // The profiles of the test above have talked, so both know each other's identity key.
+  const a = await runParley(['--profile', alice, 'verify', '+15550006666']);
+  const b = await runParley(['--profile', bob, 'verify', '+15550005555']);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  const digits = (out: string) => {
+    const rows = out.split('\n').filter((l) => /^ {2}[0-9]{5}( [0-9]{5}){3}$/.test(l));
+    assert.equal(rows.length, 3, out);
+    return rows.join(' ').trim().split(/\s+/);
+  };
+  assert.equal(digits(a.stdout).length, 12, '12 groups of 5 digits');
+  assert.deepEqual(digits(a.stdout), digits(b.stdout));
+  assert.match(a.stdout, /\+15550006666 is not verified/);
+  const marked = await runParley(['--profile', alice, 'verify', '+15550006666', '--mark-verified']);
+  assert.equal(marked.code, 0, marked.stderr);
+  assert.match(marked.stdout, /\+15550006666 is verified/);
+  assert.deepEqual(digits(marked.stdout), digits(a.stdout));
+  const again = await runParley(['--profile', alice, 'verify', '+15550006666']);
+  assert.match(again.stdout, /\+15550006666 is verified/);
+});
+
 test('CLI errors are one clear line', async () => {
   const r = await runParley(['--profile', join(home, 'nobody'), 'send', '+15550006666', 'x']);
   assert.notEqual(r.code, 0);

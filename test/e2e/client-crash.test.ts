@@ -20,13 +20,11 @@ before(async () => {
 after(() => srv.stop());
 
 test('a client killed with SIGKILL keeps every message it acked, and gets the rest exactly once', async () => {
-  const alice = await srv.registerUser('15550003333');
-  const bob = await srv.registerUser('15550004444');
   const dir = mkdtempSync(join(tmpdir(), 'parley-crash-'));
   const bobPath = join(dir, 'bob.db');
-  const s = openSqliteClientStore(bobPath);
-  await s.setIdentity(bob);
-  await s.close();
+  const alice = await srv.registerUser('15550003333');
+  // Bob's device is registered the way the CLI does it: its keys are in the directory before Alice writes.
+  const bob = await srv.registerUser('15550004444', 'tcp', bobPath);
 
   const aStore = openSqliteClientStore(join(dir, 'alice.db'));
   await aStore.setIdentity(alice);

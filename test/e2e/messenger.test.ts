@@ -11,10 +11,12 @@ import { nodeCrypto } from '../../src/noise/crypto-node.js';
 import { ServerProcess } from './server-process.js';
 
 const dirs = mkdtempSync(join(tmpdir(), 'parley-e2e-clients-'));
-let storeSeq = 0;
 
-/** A client with its own store file; `path` reuses a store (a restarted client). */
-function makeClient(identity: Identity, path = join(dirs, `c${storeSeq++}.db`)) {
+/**
+ * A client of the user's device with its store: one store per device, as a real installation has (its
+ * end-to-end keys live there); `path` gives a device a store of its own (a reinstall, a restart).
+ */
+function makeClient(identity: Identity, path = join(dirs, `${identity.user}.db`)) {
   const store = openSqliteClientStore(path);
   const client = new ParleyClient({
     store,

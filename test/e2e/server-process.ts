@@ -3,8 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ParleyClient } from '../../src/client/client.js';
 import { register, requestCode } from '../../src/client/registration.js';
 import type { Identity } from '../../src/client/store.js';
+import { openSqliteClientStore } from '../../src/client/store-sqlite.js';
 import { nodeCrypto } from '../../src/noise/crypto-node.js';
 import { PARLEY_BIN } from '../helpers/cli.js';
 
@@ -22,6 +24,8 @@ export function freePort(): Promise<number> {
 export class ServerProcess {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   log = '';
+  /** Extra environment for the server process (e.g. PARLEY_KEYLOG). */
+  env: NodeJS.ProcessEnv = {};
   private child: ChildProcess | undefined;
   constructor(
     readonly port: number,
@@ -51,7 +55,10 @@ export class ServerProcess {
       '--http-port',
       String(this.httpPort),
     ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...this.env },
+    });
     this.child = child;
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       this.log += d;
@@ -96,8 +103,29 @@ export class ServerProcess {
     }
   }
 
-  /** Registers a fresh device for `number` through the real HTTP API and returns its identity. */
-  async registerUser(number: string, kind: 'tcp' | 'ws' = 'tcp'): Promise<Identity> {
+  /**
+   * Registers a fresh device for `number` through the real HTTP API and returns its identity. With
+   * `storePath`, completes the registration as `parley register` does: the identity goes into a client
+   * store there, and the device logs in once to upload its end-to-end keys, so others can message it.
+   */
+  async registerUser(number: string, kind: 'tcp' | 'ws' = 'tcp', storePath?: string): Promise<Identity> {
+    const identity = await this.registerDevice(number, kind);
+    if (storePath) {
+      const store = openSqliteClientStore(storePath);
+      await store.setIdentity(identity);
+      const client = new ParleyClient({ store, identity, crypto: nodeCrypto });
+      try {
+        await client.start();
+        await client.keysUploaded();
+      } finally {
+        await client.close();
+      }
+    }
+    return identity;
+  }
+
+  /** Registration over HTTP only: the device's identity, nothing uploaded yet. */
+  async registerDevice(number: string, kind: 'tcp' | 'ws' = 'tcp'): Promise<Identity> {
     const key = nodeCrypto.generateKeyPair();
     this.log = this.log.replace(new RegExp(`verification code for \\+${number}`, 'g'), 'used code');
     await requestCode(this.httpUrl, number, key.publicKey);

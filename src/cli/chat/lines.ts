@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { StoredMessage } from '../../client/store.js';
-import { clock, HELP, presenceText } from './render.js';
+import { clock, HELP, identityWarning, presenceText } from './render.js';
 import type { ChatSession } from './session.js';
 import type { Action, ChatState } from './state.js';
 import { isTyping } from './state.js';
@@ -54,6 +54,10 @@ export function describe(a: Action, before: ChatState, after: ChatState): string
       if (a.user !== after.open || was === is) return [];
       return [is ? `+${a.user} is typing…` : `+${a.user} stopped typing`];
     }
+    case 'identity':
+      return a.changed && !before.peer?.identityChanged && identityWarning(after)
+        ? [identityWarning(after)!]
+        : [];
     case 'connection':
       if (a.online) return before.connection === 'online' ? [] : ['— connected'];
       // Each failed retry is another `offline`: say it once, until connected again.

@@ -155,17 +155,26 @@ function hint(s: ChatState): string {
   return '↑/↓ Enter or a number: open · /open +number · /help · /quit';
 }
 
+/** The warning under the header when the open contact's identity key changed (until verified). */
+export function identityWarning(s: ChatState): string | undefined {
+  if (!s.open || !s.peer?.identityChanged) return undefined;
+  return `⚠ +${s.open}'s security code changed: parley verify +${s.open}`;
+}
+
 export function render(s: ChatState, width: number, height: number, color = false): Screen {
   const w = Math.max(10, width);
   const h = Math.max(3, height);
-  const area = h - 3;
+  const warning = h > 4 ? identityWarning(s) : undefined;
+  const area = h - 3 - (warning ? 1 : 0);
   let body: string[];
   if (s.help) body = HELP.flatMap((l) => wrap(l, w - 2, w)).map((l) => paint([[l]], w, color));
   else body = s.open ? conversation(s, w, area, color) : chatList(s, w, area, color);
   body = body.slice(0, area);
   // Messages sit at the bottom, next to the input; the list starts at the top.
   const blank = new Array<string>(area - body.length).fill('');
-  const lines = [header(s, w, color), ...(s.open && !s.help ? [...blank, ...body] : [...body, ...blank])];
+  const top = [header(s, w, color)];
+  if (warning) top.push(paint([[ellipsize(warning, w), '1;33']], w, color));
+  const lines = [...top, ...(s.open && !s.help ? [...blank, ...body] : [...body, ...blank])];
   const notice = s.notice !== undefined ? sanitize(s.notice, false) : hint(s);
   lines.push(paint([[ellipsize(notice, w), s.notice !== undefined ? '' : DIM]], w, color));
   // Leave the last column free: the cursor needs a cell and the terminal must not wrap.

@@ -70,6 +70,14 @@ export class ChatSession {
       ),
       c.on('presence', (e) => this.dispatch({ type: 'presence', ...e })),
       c.on('chatstate', (e) => this.dispatch({ type: 'chatstate', ...e })),
+      c.on('identity-changed', (e) => {
+        if (e.user === this.state.open) this.dispatch({ type: 'identity', user: e.user, changed: true });
+        else this.dispatch({ type: 'notice', text: `⚠ +${e.user}'s security code changed` });
+      }),
+      c.on('undecryptable', (e) => {
+        if (!e.retrying)
+          this.dispatch({ type: 'notice', text: `a message from ${e.from} could not be decrypted` });
+      }),
       c.on('online', () => {
         // Presence and subscriptions belong to a server session: a reconnect starts a new one.
         c.setPresence(true);
@@ -177,6 +185,8 @@ export class ChatSession {
     const messages = await store.messages(chat, HISTORY);
     const unread = (await store.chats()).find((c) => c.chat === chat)?.unread ?? 0;
     this.dispatch({ type: 'open', chat, messages });
+    const { changed } = await this.client.e2e.identityStatus(chat);
+    if (changed) this.dispatch({ type: 'identity', user: chat, changed });
     this.client.subscribe(chat);
     // The store counts the unread; they are the newest incoming messages.
     const ids = messages.filter((m) => !m.outgoing).map((m) => m.id);

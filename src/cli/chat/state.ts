@@ -19,6 +19,8 @@ export interface Peer {
   lastSeen?: number | 'deny';
   /** When the last `composing` arrived (ms); the indicator expires TYPING_MS later. */
   typingSince?: number;
+  /** A device of theirs has a new identity key and they have not been verified since: a warning. */
+  identityChanged?: boolean;
 }
 
 export interface ChatState {
@@ -50,6 +52,7 @@ export type Action =
   | { type: 'status'; chat: string; id: string; status: MessageStatus; t?: number; reason?: string }
   | { type: 'presence'; user: string; available: boolean; lastSeen: number | 'deny' | undefined }
   | { type: 'chatstate'; user: string; state: 'composing' | 'paused' }
+  | { type: 'identity'; user: string; changed: boolean }
   | { type: 'connection'; online: boolean; reason?: string; retryInMs?: number }
   | { type: 'input'; text: string }
   | { type: 'select'; delta: number }
@@ -153,6 +156,9 @@ export function reduce(s: ChatState, a: Action, now = s.now): ChatState {
     case 'chatstate':
       if (s.peer?.user !== a.user) return n;
       return { ...n, peer: { ...s.peer, typingSince: a.state === 'composing' ? now : undefined } };
+    case 'identity':
+      if (s.peer?.user !== a.user) return n;
+      return { ...n, peer: { ...s.peer, identityChanged: a.changed } };
     case 'tick':
       if (s.peer?.typingSince !== undefined && !isTyping(s.peer, now))
         return { ...n, peer: { ...s.peer, typingSince: undefined } };

@@ -50,6 +50,20 @@ export const ServerConfigSchema = z.object({
         .default({ kind: 'local' }),
     })
     .prefault({}),
+  encrypt: z
+    .object({
+      /** A device is sent a `notification type="encrypt"` when its one-time prekeys drop below this. */
+      lowWater: z.number().int().min(0).default(10),
+      /** One-time prekeys one upload may carry. */
+      maxUpload: z.number().int().min(1).max(1000).default(200),
+      /** One-time prekeys a device may have stored. */
+      maxPrekeys: z.number().int().min(1).default(1000),
+      /** Signed prekeys kept per device (the newest is handed out; older ones cover bundles in flight). */
+      keepSignedPrekeys: z.number().int().min(1).max(20).default(3),
+      /** Bundles one device may fetch per minute (each one-time prekey is a scarce resource). */
+      bundlesPerMinute: z.number().int().min(1).default(300),
+    })
+    .prefault({}),
   login: z
     .object({
       /** Failed logins allowed per address per minute before refusing with rate_overlimit. */

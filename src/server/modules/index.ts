@@ -1,6 +1,7 @@
 import type { ParleyModule } from '../core/module.js';
 import { chatstate } from './chatstate.js';
 import { contacts } from './contacts.js';
+import { encrypt } from './encrypt/index.js';
 import { messaging } from './messaging.js';
 import { offline } from './offline.js';
 import { ping } from './ping.js';
@@ -16,6 +17,7 @@ export function defaultModules(opts: { register?: RegisterOptions } = {}): Parle
     offline,
     messaging,
     receipts,
+    encrypt,
     presence,
     chatstate,
     ping,

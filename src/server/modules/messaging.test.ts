@@ -231,3 +231,221 @@ describe('messaging', () => {
     assert.ok(a.received.some(isAck('after')));
   });
 });
+
+/** `<message id to type><participants><to jid><enc v type>…</enc></to>…</participants></message>` */
+function encMsg(id: string, to: string, devices: string[], attrs: Record<string, string> = {}): Node {
+  return {
+    tag: 'message',
+    attrs: { id, to, type: 'text', ...attrs },
+    content: [
+      {
+        tag: 'participants',
+        attrs: {},
+        content: devices.map((jid) => ({
+          tag: 'to',
+          attrs: { jid },
+          content: [
+            { tag: 'enc', attrs: { v: '2', type: 'msg' }, content: new TextEncoder().encode(`for ${jid}`) },
+          ],
+        })),
+      },
+    ],
+  };
+}
+
+/** Gives a device end-to-end keys in the directory, so it counts as able to receive. */
+async function withKeys(t: TestServer, user: string, device: number): Promise<void> {
+  await t.storage.prekeys.upload({
+    user,
+    device,
+    now: 1,
+    identity: {
+      key: Uint8Array.from({ length: 33 }, (_, i) => (i === 0 ? 5 : i + device)),
+      registrationId: 1,
+    },
+    signedPrekey: { id: 1, publicKey: new Uint8Array(33).fill(5), signature: new Uint8Array(64) },
+    keepSigned: 3,
+    maxPrekeys: 10,
+  });
+}
+
+const encText = (n: Node): string =>
+  new TextDecoder().decode((n.content as Node[])[0]!.content as Uint8Array);
+
+describe('messaging: end-to-end encrypted fan-out', () => {
+  async function fourDevices(): Promise<TestServer> {
+    const t = await deliveryServer({
+      devices: [
+        [A, 0],
+        [A, 1],
+        [A, 2],
+        [B, 0],
+        [B, 1],
+      ],
+    });
+    // A:2 never uploaded keys: it cannot decrypt, so nobody encrypts for it.
+    for (const [u, d] of [
+      [A, 0],
+      [A, 1],
+      [B, 0],
+      [B, 1],
+    ] as const)
+      await withKeys(t, u, d);
+    return t;
+  }
+
+  it('sends each device only its own <enc>, and nothing to devices without keys', async () => {
+    ts = await fourDevices();
+    const [a0, a1, a2, b0, b1] = await Promise.all([
+      ts.connect(A, 0),
+      ts.connect(A, 1),
+      ts.connect(A, 2),
+      ts.connect(B, 0),
+      ts.connect(B, 1),
+    ]);
+    const ack = await send(a0, encMsg('e1', bJid, [dev(B, 0), dev(B, 1), dev(A, 1)], { edit: '1' }));
+    assert.ok(ack.attrs.t);
+    for (const [s, jid] of [
+      [b0, dev(B, 0)],
+      [b1, dev(B, 1)],
+      [a1, dev(A, 1)],
+    ] as const) {
+      const m = await s.waitFor(isMsg('e1'));
+      assert.deepEqual(m.attrs, {
+        id: 'e1',
+        from: dev(A, 0),
+        to: bJid,
+        type: 'text',
+        edit: '1',
+        t: ack.attrs.t,
+      });
+      const kids = m.content as Node[];
+      assert.equal(kids.length, 1);
+      assert.deepEqual(kids[0]!.attrs, { v: '2', type: 'msg' });
+      assert.equal(kids[0]!.tag, 'enc');
+      assert.equal(new TextDecoder().decode(kids[0]!.content as Uint8Array), `for ${jid}`);
+    }
+    await settle();
+    assert.equal(got(a2, 'message').length, 0);
+    assert.equal(got(a0, 'message').length, 0);
+    // Idempotent like any message: a resend is acked with the original t and stored once.
+    const again = await send(a0, encMsg('e1', bJid, [dev(B, 0), dev(B, 1), dev(A, 1)]));
+    assert.equal(again.attrs.t, ack.attrs.t);
+    await settle();
+    assert.equal(got(b0, 'message').length, 1);
+  });
+
+  it('answers device_mismatch when the participants are not exactly the devices that can receive', async () => {
+    ts = await fourDevices();
+    const a0 = await ts.connect(A, 0);
+    const wrong: [string, string[]][] = [
+      ['missing own device', [dev(B, 0), dev(B, 1)]],
+      ['missing recipient device', [dev(B, 0), dev(A, 1)]],
+      ['device without keys', [dev(B, 0), dev(B, 1), dev(A, 1), dev(A, 2)]],
+      ['unknown device', [dev(B, 0), dev(B, 1), dev(A, 1), dev(B, 7)]],
+      ['the sender itself', [dev(B, 0), dev(B, 1), dev(A, 1), dev(A, 0)]],
+      ['nobody', []],
+    ];
+    for (const [what, devices] of wrong) {
+      const ack = await send(a0, encMsg(`w${devices.length}${what.length}`, bJid, devices));
+      assert.equal(ack.attrs.error, 'device_mismatch', what);
+    }
+    for (const [u, d] of [
+      [B, 0],
+      [B, 1],
+      [A, 1],
+    ] as const)
+      assert.equal(await ts.storage.queue.count(u, d), 0);
+    // Not recorded as accepted: the same id goes through once re-encrypted for the right devices.
+    const id = `w0${'nobody'.length}`;
+    assert.ok((await send(a0, encMsg(id, bJid, [dev(B, 1), dev(A, 1), dev(B, 0)]))).attrs.t);
+  });
+
+  it('refuses malformed participants', async () => {
+    ts = await fourDevices();
+    const a0 = await ts.connect(A, 0);
+    const good = encMsg('x', bJid, [dev(B, 0), dev(B, 1), dev(A, 1)]);
+    const parts = (good.content as Node[])[0]!;
+    const entry = (parts.content as Node[])[0]!;
+    const enc = (entry.content as Node[])[0]!;
+    const variants: [string, Node[]][] = [
+      ['two participants', [parts, parts]],
+      ['user jid', [{ ...parts, content: [{ ...entry, attrs: { jid: bJid } }] }]],
+      ['repeated device', [{ ...parts, content: [entry, entry] }]],
+      ['bytes participants', [{ ...parts, content: new Uint8Array(1) }]],
+      ['not <to>', [{ ...parts, content: [{ ...entry, tag: 'from' }] }]],
+      ['no enc', [{ ...parts, content: [{ ...entry, content: [] }] }]],
+      ['enc without type', [{ ...parts, content: [{ ...entry, content: [{ ...enc, attrs: { v: '2' } }] }] }]],
+      [
+        'enc of unknown type',
+        [{ ...parts, content: [{ ...entry, content: [{ ...enc, attrs: { v: '2', type: 'skmsg' } }] }] }],
+      ],
+      [
+        'empty enc',
+        [{ ...parts, content: [{ ...entry, content: [{ ...enc, content: new Uint8Array(0) }] }] }],
+      ],
+      ['extra attribute on <to>', [{ ...parts, content: [{ ...entry, attrs: { jid: dev(B, 0), x: '1' } }] }]],
+    ];
+    for (const [what, content] of variants) {
+      const ack = await send(a0, {
+        ...good,
+        attrs: { ...good.attrs, id: `bad${variants.findIndex((v) => v[0] === what)}` },
+        content,
+      });
+      assert.equal(ack.attrs.error, 'bad_request', what);
+    }
+  });
+
+  it('a resend for one device (retry="N") is a new delivery of the same id, acked with retry and to', async () => {
+    ts = await fourDevices();
+    const a0 = await ts.connect(A, 0);
+    const b0 = await ts.connect(B, 0);
+    const b1 = await ts.connect(B, 1);
+    const first = await send(a0, encMsg('r1', bJid, [dev(B, 0), dev(B, 1), dev(A, 1)]));
+    const original = await b0.waitFor(isMsg('r1'));
+    await b0.write(ackOf(original));
+    const resend = await send(a0, encMsg('r1', dev(B, 0), [dev(B, 0)], { retry: '1' }));
+    assert.deepEqual(resend.attrs, {
+      class: 'message',
+      id: 'r1',
+      t: resend.attrs.t!,
+      retry: '1',
+      to: dev(B, 0),
+    });
+    assert.notEqual(resend.attrs.t, undefined);
+    const again = await b0.waitFor((n) => isMsg('r1')(n) && n.attrs.retry === '1');
+    assert.equal(again.attrs.to, dev(B, 0));
+    assert.equal(encText(again), `for ${dev(B, 0)}`);
+    // The same resend twice is stored once; the second retry is a new one.
+    assert.equal(
+      (await send(a0, encMsg('r1', dev(B, 0), [dev(B, 0)], { retry: '1' }))).attrs.t,
+      resend.attrs.t,
+    );
+    await settle();
+    assert.equal(got(b0, 'message').length, 2);
+    await b0.write(ackOf(again));
+    assert.ok((await send(a0, encMsg('r1', dev(B, 0), [dev(B, 0)], { retry: '2' }))).attrs.t);
+    await b0.waitFor((n) => isMsg('r1')(n) && n.attrs.retry === '2');
+    assert.equal(got(b1, 'message').length, 1, 'the other device got the original only');
+    assert.ok(first.attrs.t);
+    // retry needs a device address and a count 1-9.
+    for (const [to, retry] of [
+      [bJid, '1'],
+      [dev(B, 0), '0'],
+      [dev(B, 0), '10'],
+    ] as const) {
+      const ack = await send(a0, encMsg('r2', to, [dev(B, 0)], { retry }));
+      assert.deepEqual(ack.attrs, { class: 'message', id: 'r2', error: 'bad_request', retry, to });
+    }
+    // A refused resend names its device and count, so the sender can tell which resend failed.
+    await ts.storage.prekeys.clearDevice(B, 1);
+    const gone = await send(a0, encMsg('r1', dev(B, 1), [dev(B, 1)], { retry: '1' }));
+    assert.deepEqual(gone.attrs, {
+      class: 'message',
+      id: 'r1',
+      error: 'device_mismatch',
+      retry: '1',
+      to: dev(B, 1),
+    });
+  });
+});

@@ -156,3 +156,88 @@ describe('receipts', () => {
     assert.ok(b.received.some(isAck('fine', 'receipt')));
   });
 });
+
+describe('retry receipts', () => {
+  const retryContent = (
+    count = '1',
+    extra: Node[] = [{ tag: 'registration', attrs: {}, content: Uint8Array.of(0, 0, 4, 2) }],
+  ): Node[] => [{ tag: 'retry', attrs: { count, t: '1700000000' } }, ...extra];
+
+  it('go to the one device whose message failed, with their content', async () => {
+    ts = await deliveryServer({
+      devices: [
+        [A, 0],
+        [A, 1],
+        [B, 0],
+      ],
+    });
+    const a0 = await ts.connect(A, 0);
+    const a1 = await ts.connect(A, 1);
+    const b = await ts.connect(B);
+    const ack = await send(b, receipt('m9', dev(A, 1), 'retry', retryContent()));
+    assert.deepEqual(ack.attrs, { class: 'receipt', id: 'm9', type: 'retry' });
+    const r = await a1.waitFor(isReceipt('m9', 'retry'));
+    assert.deepEqual(Object.keys(r.attrs), ['id', 'from', 'to', 'type', 't']);
+    assert.equal(r.attrs.to, dev(A, 1));
+    assert.equal(r.attrs.from, dev(B, 0));
+    assert.deepEqual(
+      (r.content as Node[]).map((n) => n.tag),
+      ['retry', 'registration'],
+    );
+    await settle();
+    assert.equal(got(a0, 'receipt').length, 0);
+    // Acked with its type; a second retry for the same message is a new receipt.
+    await a1.write(ackOf(r));
+    assert.equal(await ts.storage.queue.count(A, 1), 0);
+    await send(b, receipt('m9', dev(A, 1), 'retry', retryContent('2')));
+    const second = await a1.waitFor(
+      (n) => isReceipt('m9', 'retry')(n) && (n.content as Node[])[0]!.attrs.count === '2',
+    );
+    assert.ok(second);
+    // The same retry again is stored once.
+    await send(b, receipt('m9', dev(A, 1), 'retry', retryContent('2')));
+    await settle();
+    assert.equal(got(a1, 'receipt').length, 2);
+  });
+
+  it('refuses malformed retry receipts', async () => {
+    ts = await deliveryServer();
+    const b = await ts.connect(B);
+    const cases: [string, Node][] = [
+      ['user jid', receipt('x1', aJid, 'retry', retryContent())],
+      ['no content', receipt('x2', dev(A), 'retry')],
+      ['count 0', receipt('x3', dev(A), 'retry', retryContent('0'))],
+      ['a list', receipt('x4', dev(A), 'retry', list('y'))],
+      [
+        'short registration',
+        receipt(
+          'x5',
+          dev(A),
+          'retry',
+          retryContent('1', [{ tag: 'registration', attrs: {}, content: Uint8Array.of(1) }]),
+        ),
+      ],
+      [
+        'extra child',
+        receipt(
+          'x6',
+          dev(A),
+          'retry',
+          retryContent('1', [
+            { tag: 'registration', attrs: {}, content: Uint8Array.of(0, 0, 0, 1) },
+            { tag: 'x', attrs: {} },
+          ]),
+        ),
+      ],
+    ];
+    for (const [what, node] of cases) assert.equal((await send(b, node)).attrs.error, 'bad_request', what);
+    assert.equal(
+      (await send(b, receipt('x7', dev(A, 5), 'retry', retryContent()))).attrs.error,
+      'recipient_unknown',
+    );
+    assert.ok(
+      !(await send(b, receipt('x8', dev(A), 'retry', retryContent('3', [])))).attrs.error,
+      'registration is optional',
+    );
+  });
+});

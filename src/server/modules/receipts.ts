@@ -1,5 +1,5 @@
 import { parseUserJid, userJid } from '../../protocol/jid.js';
-import type { Attrs, Node } from '../../wire/index.js';
+import { type Attrs, child, type Node } from '../../wire/index.js';
 import { unixSeconds } from '../core/clock.js';
 import { defineModule } from '../core/module.js';
 import { errorAck } from '../core/router.js';
@@ -9,7 +9,7 @@ import { ackKey, deliveryFor } from './delivery/service.js';
 /** Most ids one receipt may carry in its `<list>`: a chat's worth of unread messages, not a flood. */
 export const MAX_LIST_ITEMS = 1000;
 
-const TYPES = new Set(['read', 'played']);
+const TYPES = new Set(['read', 'played', 'retry']);
 
 /**
  * Receipts (docs/protocol.md §5): `<receipt id to [type]>` with no type meaning delivered, optionally
@@ -24,18 +24,25 @@ export const receipts = defineModule({
     ctx.hooks.on('stanza.receipt', async ({ session, node }) => {
       const { id, to, type } = node.attrs;
       const jid = to === undefined ? undefined : parseUserJid(to);
-      if (!isStanzaId(id) || !jid || (type !== undefined && !TYPES.has(type)) || !validList(node)) {
+      const retry = type === 'retry';
+      if (
+        !isStanzaId(id) ||
+        !jid ||
+        (type !== undefined && !TYPES.has(type)) ||
+        !(retry ? validRetry(node) && jid.device !== undefined : validList(node))
+      ) {
         session.send(errorAck(node, 'bad_request'));
         return true;
       }
       // Clients may answer a message's `from` (a device JID): a receipt is for the whole user anyway.
-      const recipients = await recipientsOf(ctx.storage, session, { user: jid.user }, false);
+      // A retry receipt is for the one device whose message could not be decrypted.
+      const recipients = await recipientsOf(ctx.storage, session, retry ? jid : { user: jid.user }, false);
       if (!recipients) {
         session.send(errorAck(node, 'recipient_unknown'));
         return true;
       }
       const now = ctx.clock.now();
-      const attrs: Attrs = { id, from: session.jid, to: userJid(jid.user) };
+      const attrs: Attrs = { id, from: session.jid, to: retry ? to! : userJid(jid.user) };
       if (type !== undefined) attrs.type = type;
       attrs.t = unixSeconds(now);
       const stanza: Node = { tag: 'receipt', attrs };
@@ -49,7 +56,9 @@ export const receipts = defineModule({
           sender: session.jid,
           // Receipts share the sender's idempotency scope with its messages: the prefix (a character
           // message ids cannot contain) keeps a receipt from colliding with a message of the same id.
-          id: `receipt:${type ?? 'delivered'}:${id}`,
+          id: retry
+            ? `receipt:retry:${child(node, 'retry')!.attrs.count}:${to}:${id}`
+            : `receipt:${type ?? 'delivered'}:${id}`,
           kind: 'receipt',
           key: ackKey('receipt', session.jid, id, type),
           recipients,
@@ -70,6 +79,25 @@ export const receipts = defineModule({
     });
   },
 });
+
+/**
+ * A retry receipt (docs/protocol.md §7): `<retry count="1-9" [t]/>` and optionally the receiver's
+ * `<registration>` id (4 bytes), nothing else.
+ */
+function validRetry(node: Node): boolean {
+  if (!Array.isArray(node.content) || node.content.length < 1 || node.content.length > 2) return false;
+  const [r, reg] = node.content;
+  if (r?.tag !== 'retry' || r.content !== undefined || !/^[1-9]$/.test(r.attrs.count ?? '')) return false;
+  if (Object.keys(r.attrs).some((k) => k !== 'count' && k !== 't')) return false;
+  if (r.attrs.t !== undefined && !/^[0-9]{1,12}$/.test(r.attrs.t)) return false;
+  if (reg === undefined) return true;
+  return (
+    reg.tag === 'registration' &&
+    Object.keys(reg.attrs).length === 0 &&
+    reg.content instanceof Uint8Array &&
+    reg.content.length === 4
+  );
+}
 
 /** No content, or exactly `<list>` holding only `<item id/>` with valid ids. */
 function validList(node: Node): boolean {

@@ -269,7 +269,7 @@ describe('registration limits', () => {
 });
 
 describe('re-registration', () => {
-  it('a new key replaces device 0: its queue is cleared and its session closed', async () => {
+  it('a new key replaces device 0: its queue and end-to-end keys are cleared, its session closed', async () => {
     const f = await new Fixture().start({ resendSeconds: 0 });
     try {
       const oldKey = newKey();
@@ -285,17 +285,29 @@ describe('re-registration', () => {
         now: f.clock.now(),
         maxQueue: 100,
       });
+      await f.t.storage.prekeys.upload({
+        user: NUMBER,
+        device: 0,
+        now: 1,
+        identity: { key: Uint8Array.from({ length: 33 }, (_, i) => (i === 0 ? 5 : i)), registrationId: 9 },
+        signedPrekey: { id: 1, publicKey: new Uint8Array(33).fill(5), signature: new Uint8Array(64) },
+        keepSigned: 3,
+        maxPrekeys: 10,
+      });
 
       // The same key again (a reinstall that kept it): nothing is lost.
       assert.equal((await f.register(NUMBER, oldKey)).body.status, 'ok');
       assert.equal(old.closed, false);
       assert.equal(await f.t.storage.queue.count(NUMBER, 0), 1);
+      assert.ok(await f.t.storage.prekeys.getKeys(NUMBER, 0), 'end-to-end keys kept');
 
       const newer = newKey();
       assert.equal((await f.register(NUMBER, newer)).body.status, 'ok');
       assert.equal(old.closed, true);
       assert.equal(old.closeReason, 'conflict');
       assert.equal(await f.t.storage.queue.count(NUMBER, 0), 0);
+      // The old installation's end-to-end keys are gone: nobody may encrypt to them any more.
+      assert.equal(await f.t.storage.prekeys.getKeys(NUMBER, 0), undefined);
       const device = (await f.t.storage.accounts.getDevice(NUMBER, 0))!;
       assert.equal(Buffer.from(device.noiseKey).toString('base64'), newer);
       assert.equal((await f.post('exist', { number: NUMBER, key: oldKey })).body.status, 'fail');

@@ -1,6 +1,7 @@
 import { describe } from 'node:test';
 import { accountCases, verificationCases } from './contract/accounts.js';
 import type { ContractOptions, OpenStorage } from './contract/helpers.js';
+import { prekeyCases } from './contract/prekeys.js';
 import { presenceCases } from './contract/presence.js';
 import { queueAcceptCases } from './contract/queue-accept.js';
 import { queueReadCases } from './contract/queue-read.js';
@@ -27,6 +28,7 @@ export function runStorageContract(name: string, open: OpenStorage, options: Con
     queueAcceptCases(ctx);
     queueReadCases(ctx);
     presenceCases(ctx);
+    prekeyCases(ctx);
     reopenCases(ctx);
   });
 }

@@ -131,8 +131,99 @@ export interface ContactStore {
   hasContact(user: string, other: string): Promise<boolean>;
 }
 
+/** A signed prekey as the directory keeps it: the newest is handed out, a few older ones are kept. */
+export interface SignedPrekey {
+  id: number;
+  /** 33 bytes (0x05 ‖ X25519 key). */
+  publicKey: Uint8Array;
+  /** The device identity key's XEdDSA signature over `publicKey`. */
+  signature: Uint8Array;
+  createdAt: number;
+}
+
+export interface OneTimePrekey {
+  id: number;
+  publicKey: Uint8Array;
+}
+
+/** A device's long-term end-to-end identity in the directory. */
+export interface DeviceKeys {
+  user: string;
+  device: number;
+  /** 33 bytes. */
+  identityKey: Uint8Array;
+  registrationId: number;
+  updatedAt: number;
+}
+
+export interface PrekeyBundle {
+  user: string;
+  device: number;
+  registrationId: number;
+  identityKey: Uint8Array;
+  signedPrekey: SignedPrekey;
+  /** Absent when the device has run out of one-time prekeys. */
+  prekey?: OneTimePrekey;
+}
+
+export interface PrekeyUpload {
+  user: string;
+  device: number;
+  now: number;
+  /**
+   * Sets the device's identity. A different key than the stored one is a new installation: its
+   * signed and one-time prekeys are deleted first (they belong to the old identity).
+   */
+  identity?: { key: Uint8Array; registrationId: number };
+  /** Added as the newest signed prekey (replacing one with the same id). */
+  signedPrekey?: { id: number; publicKey: Uint8Array; signature: Uint8Array };
+  /** Added (replacing any with the same id). */
+  prekeys?: OneTimePrekey[];
+  /** Signed prekeys kept per device, newest first; older ones are deleted. */
+  keepSigned: number;
+  /** One-time prekeys a device may have stored at most; an upload that would exceed it stores nothing. */
+  maxPrekeys: number;
+}
+
+export type PrekeyUploadResult =
+  | { status: 'ok'; count: number }
+  /** The device has no identity yet and the upload brings none: nothing stored. */
+  | { status: 'no_identity' }
+  /** Storing the one-time prekeys would exceed `maxPrekeys`: nothing stored. */
+  | { status: 'too_many'; count: number };
+
+/**
+ * The prekey directory: per device, an identity key, a few signed prekeys and a pool of one-time
+ * prekeys. Only public keys and signatures live here. Rows go with their device (removeDevice).
+ */
+export interface PrekeyStore {
+  /** Applies an upload in one transaction; either all of it is stored or nothing. */
+  upload(req: PrekeyUpload): Promise<PrekeyUploadResult>;
+  getKeys(user: string, device: number): Promise<DeviceKeys | undefined>;
+  /** Ids of the user's devices that can receive (identity and a signed prekey), ascending. */
+  readyDevices(user: string): Promise<number[]>;
+  /** One-time prekeys the device has left. */
+  count(user: string, device: number): Promise<number>;
+  /** The device's signed prekeys, newest first. */
+  signedPrekeys(user: string, device: number): Promise<SignedPrekey[]>;
+  /**
+   * In one transaction, one bundle for each listed device that can receive: its identity, newest signed
+   * prekey and lowest-numbered one-time prekey, which is deleted (never handed out twice). `remaining`
+   * is how many one-time prekeys that device has left afterwards. Devices that cannot receive are left out.
+   */
+  takeBundles(user: string, devices: number[]): Promise<{ bundle: PrekeyBundle; remaining: number }[]>;
+  /**
+   * Sets the device's "told it is running low" flag; true if it was clear (so the caller notifies once
+   * per shortage). An upload of one-time prekeys clears it.
+   */
+  markLowNotified(user: string, device: number): Promise<boolean>;
+  /** Forgets every key of the device (a new registration replaced it). */
+  clearDevice(user: string, device: number): Promise<void>;
+}
+
 export interface Storage {
   accounts: AccountStore;
+  prekeys: PrekeyStore;
   verification: VerificationStore;
   queue: OfflineQueue;
   presence: PresenceStore;

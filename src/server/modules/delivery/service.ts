@@ -32,6 +32,8 @@ export interface DeliverRequest {
   recipients: Recipient[];
   /** The stanza every recipient device gets, exactly as sent live (offline copies add `offline="1"`). */
   stanza: Node;
+  /** Per-recipient stanzas (index-aligned with `recipients`) instead of one for all: end-to-end fan-out. */
+  stanzas?: Node[];
   /** Acceptance time (Unix ms), the same instant the stanza's `t` was stamped from. */
   now: number;
 }
@@ -57,15 +59,15 @@ export class Delivery {
 
   /** Stores the stanza for every recipient in one transaction; resolves once it is durable. */
   accept(req: DeliverRequest): Promise<AcceptResult> {
-    // Encoded once: every recipient device stores the same bytes.
-    const bytes = encodeNode(req.stanza);
+    // Encoded once when every recipient device stores the same bytes.
+    const bytes = req.stanzas ? undefined : encodeNode(req.stanza);
     return this.ctx.storage.queue.accept({
       sender: req.sender,
       id: req.id,
       kind: req.kind,
       key: req.key,
       recipients: req.recipients,
-      stanzas: req.recipients.map(() => bytes),
+      stanzas: req.stanzas ? req.stanzas.map((n) => encodeNode(n)) : req.recipients.map(() => bytes!),
       now: req.now,
       maxQueue: this.ctx.config.offline.maxQueue,
     });

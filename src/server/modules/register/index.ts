@@ -169,6 +169,8 @@ class Registration {
     if (!old) return;
     this.ctx.sessions.get(number, 0)?.close('conflict');
     await queue.clear(number, 0);
+    // The old installation's end-to-end keys must not be handed out for the new one.
+    await this.ctx.storage.prekeys.clearDevice(number, 0);
     this.ctx.log.info({ number }, 'device 0 replaced by a new registration');
   }
 }

@@ -28,6 +28,16 @@ export function reopenCases({ open, reopen }: ContractContext): void {
         await first.presence.setLastSeen(alice, 50);
         await first.presence.setPrivacy(alice, { lastSeen: 'nobody' });
         await first.contacts.setContacts(alice, ['15550000002']);
+        await first.prekeys.upload({
+          user: alice,
+          device: 0,
+          now: 60,
+          identity: { key: Uint8Array.from({ length: 33 }, (_, i) => (i === 0 ? 5 : i)), registrationId: 7 },
+          signedPrekey: { id: 3, publicKey: new Uint8Array(33).fill(5), signature: new Uint8Array(64) },
+          prekeys: [{ id: 11, publicKey: new Uint8Array(33).fill(5) }],
+          keepSigned: 3,
+          maxPrekeys: 100,
+        });
       } finally {
         await first.close();
       }
@@ -45,6 +55,9 @@ export function reopenCases({ open, reopen }: ContractContext): void {
         assert.equal(await again.presence.getLastSeen(alice), 50);
         assert.deepEqual(await again.presence.getPrivacy(alice), { lastSeen: 'nobody' });
         assert.equal(await again.contacts.hasContact(alice, '15550000002'), true);
+        assert.equal((await again.prekeys.getKeys(alice, 0))?.registrationId, 7);
+        const [taken] = await again.prekeys.takeBundles(alice, [0]);
+        assert.deepEqual([taken?.bundle.signedPrekey.id, taken?.bundle.prekey?.id], [3, 11]);
 
         await again.queue.remove(bob1.user, bob1.device, entry.key);
         await again.queue.accept(acceptReq({ id: 'after-restart' }));

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { initial } from './migrations/001-initial.js';
+import { prekeys } from './migrations/002-prekeys.js';
 
 /**
  * Numbered schema migrations. Migration n brings the schema from version n-1 to n; the version lives in
@@ -12,7 +13,10 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'prekeys', sql: prekeys },
+];
 
 /** The schema version this code writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,6 +3,7 @@ import type { Storage } from '../types.js';
 import { sqliteAccounts } from './accounts.js';
 import { sqliteContacts } from './contacts.js';
 import { assertKnownVersion, migrate } from './migrations.js';
+import { sqlitePrekeys } from './prekeys.js';
 import { sqlitePresence } from './presence.js';
 import { sqliteQueue } from './queue.js';
 import { sqliteVerification } from './verification.js';
@@ -46,6 +47,7 @@ export async function openSqliteStorage(opts: SqliteOptions): Promise<Storage> {
   const db = openSqliteDatabase(opts);
   return {
     accounts: sqliteAccounts(db),
+    prekeys: sqlitePrekeys(db),
     verification: sqliteVerification(db),
     queue: sqliteQueue(db),
     presence: sqlitePresence(db),
