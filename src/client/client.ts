@@ -66,6 +66,8 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
   syncedCount: number | undefined;
   private firstLogin: { resolve(): void; reject(e: Error): void } | undefined;
   private iqSeq = 0;
+  /** The reason of a `stream:error` the server sent just before closing this connection. */
+  private streamError: string | undefined;
   private readonly iqs = new Map<string, PendingIq>();
   /** The outbox: pending stanzas go out one at a time, in order, each encrypted first if it needs to be. */
   private pumping = false;
@@ -104,6 +106,7 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
     if (this.state === 'closed') return;
     this.state = 'connecting';
     this.syncedCount = undefined;
+    this.streamError = undefined;
     const id = this.identity;
     try {
       this.open = await connect({
@@ -188,6 +191,10 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
   }
 
   private dropped(reason: string): void {
+    // The server says why before it closes (`conflict`: this device logged in elsewhere); that beats
+    // the bare socket close, and decides whether reconnecting can help.
+    if (this.streamError) reason = this.streamError;
+    this.streamError = undefined;
     this.open = undefined;
     clearTimeout(this.pingTimer);
     this.failIqs('connection lost');
@@ -223,6 +230,10 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
 
   private onNode(node: Node): void {
     this.lastInbound = Date.now();
+    if (node.tag === 'stream:error') {
+      this.streamError = node.attrs.reason ?? 'stream_error';
+      return;
+    }
     // Answers to our iqs settle at once, outside the inbound queue: a handler in that queue may be
     // waiting for one of them.
     if (node.tag === 'iq' && (node.attrs.type === 'result' || node.attrs.type === 'error')) {

@@ -177,4 +177,21 @@ describe('two users through a real server process', () => {
     );
     await b.close();
   });
+
+  test('the same device logged in twice: the older connection is told `conflict` and stays closed', async () => {
+    // The user opened the same profile in two terminals; without the reason they would take turns forever.
+    const first = track(await init(makeClient(alice), alice));
+    await first.start();
+    const offline = collect(first, 'offline');
+    const second = track(makeClient(alice).client);
+    await second.start();
+    await until(() => offline.length > 0, 'the first connection replaced');
+    assert.deepEqual(offline[0], { reason: 'conflict', retryInMs: undefined });
+    await new Promise((r) => setTimeout(r, 600)); // longer than the reconnect backoff's maximum
+    assert.equal(first.state, 'closed');
+    assert.equal(second.state, 'online');
+    assert.equal(offline.length, 1);
+    await second.close();
+    await first.close();
+  });
 });
