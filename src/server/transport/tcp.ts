@@ -13,10 +13,24 @@ export function tcpTransport(): Transport {
       server = createServer((socket) => {
         sockets.add(socket);
         socket.setNoDelay(true);
+        // Frames written in one run of callbacks (an ack and a receipt, a backlog page) leave in one
+        // writev, not one syscall and one TCP segment each.
+        let corked = false;
+        const uncork = () => {
+          corked = false;
+          socket.uncork();
+        };
         const c = new AcceptedConnection(
           host,
           {
-            write: (b) => socket.write(b),
+            write: (b) => {
+              if (!corked) {
+                corked = true;
+                socket.cork();
+                process.nextTick(uncork);
+              }
+              socket.write(b);
+            },
             buffered: () => socket.writableLength,
             end: () => socket.end(),
             destroy: () => socket.destroy(),

@@ -23,6 +23,15 @@ const toDevice = (r: DeviceRow): Device => ({
   registeredAt: r.registered_at,
 });
 
+/** Users whose device lists stay cached; past this the cache starts over (a crude bound, never stale). */
+const CACHE_USERS = 50_000;
+
+/**
+ * Accounts and devices. Every message asks for its recipient's device list, and lists change only at
+ * registration, so they are cached in memory. The server process is the only writer of its database
+ * (a second process writing devices would need its own invalidation), and every write here drops the
+ * user's entry before it returns.
+ */
 export function sqliteAccounts(db: Database): AccountStore {
   const selectAccount = db.prepare<[string], AccountRow>(
     'SELECT user_id, created_at FROM accounts WHERE user_id = ?',
@@ -44,6 +53,16 @@ export function sqliteAccounts(db: Database): AccountStore {
        registered_at = excluded.registered_at`,
   );
   const deleteDevice = db.prepare<[string, number]>('DELETE FROM devices WHERE user_id = ? AND device = ?');
+  const cache = new Map<string, readonly Device[]>();
+  const devicesOf = (user: string): readonly Device[] => {
+    let list = cache.get(user);
+    if (!list) {
+      list = Object.freeze(selectDevices.all(user).map((r) => Object.freeze(toDevice(r))));
+      if (cache.size >= CACHE_USERS) cache.clear();
+      cache.set(user, list);
+    }
+    return list;
+  };
 
   return {
     async getAccount(user) {
@@ -55,16 +74,21 @@ export function sqliteAccounts(db: Database): AccountStore {
       return toAccount(selectAccount.get(user)!);
     },
     async getDevice(user, device) {
+      const cached = cache.get(user);
+      if (cached) return cached.find((d) => d.device === device);
       const row = selectDevice.get(user, device);
       return row && toDevice(row);
     },
     async listDevices(user) {
-      return selectDevices.all(user).map(toDevice);
+      // A fresh array each time: callers may add to it.
+      return [...devicesOf(user)];
     },
     async putDevice(d) {
+      cache.delete(d.user);
       upsertDevice.run(d.user, d.device, d.noiseKey, d.registeredAt);
     },
     async removeDevice(user, device) {
+      cache.delete(user);
       return deleteDevice.run(user, device).changes > 0;
     },
   };

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { Storage } from '../types.js';
 import { sqliteAccounts } from './accounts.js';
 import { sqliteContacts } from './contacts.js';
+import { GroupCommit } from './group-commit.js';
 import { assertKnownVersion, migrate } from './migrations.js';
 import { sqlitePrekeys } from './prekeys.js';
 import { sqlitePresence } from './presence.js';
@@ -21,7 +22,8 @@ export interface SqliteOptions {
  * Durability: WAL with synchronous = FULL syncs the WAL on every commit, so a committed transaction
  * survives power loss, not just a process crash (NORMAL only promises the latter: the last commits
  * before an OS crash may roll back). The offline queue acks a message only after its commit, so an
- * acked message must never be lost: FULL it is, at the cost of one fsync per accept.
+ * acked message must never be lost: FULL it is, at the cost of one fsync per commit, which the group
+ * commit (group-commit.ts) shares among every queue write of a loop turn.
  */
 export function openSqliteDatabase(opts: SqliteOptions): Database.Database {
   const db = new Database(opts.path);
@@ -45,15 +47,18 @@ export function openSqliteDatabase(opts: SqliteOptions): Database.Database {
 
 export async function openSqliteStorage(opts: SqliteOptions): Promise<Storage> {
   const db = openSqliteDatabase(opts);
+  const commits = new GroupCommit(db);
   return {
     accounts: sqliteAccounts(db),
     prekeys: sqlitePrekeys(db),
     verification: sqliteVerification(db),
-    queue: sqliteQueue(db),
+    queue: sqliteQueue(db, commits),
     presence: sqlitePresence(db),
     contacts: sqliteContacts(db),
     async close() {
-      if (db.open) db.close();
+      if (!db.open) return;
+      commits.flush();
+      db.close();
     },
   };
 }

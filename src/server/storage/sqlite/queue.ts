@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { AcceptRequest, AcceptResult, OfflineQueue, QueueEntry, QueueKind } from '../types.js';
 import { bytes } from './bytes.js';
+import type { GroupCommit } from './group-commit.js';
 
 interface EntryRow {
   seq: number;
@@ -22,7 +23,13 @@ const toEntry = (r: EntryRow): QueueEntry => ({
   createdAt: r.created_at,
 });
 
-export function sqliteQueue(db: Database): OfflineQueue {
+/**
+ * The offline queue. Writes go through the group commit (one fsync per batch, not per message). A page
+ * read must not return an entry whose delete (the device acked it) waits for the next commit: those are
+ * kept in a set and filtered out, rather than committing early, which would split the batch that live
+ * delivery (a page read after every accept) runs in the middle of.
+ */
+export function sqliteQueue(db: Database, commits: GroupCommit): OfflineQueue {
   const findAccepted = db.prepare<[string, string], { t: number }>(
     'SELECT t FROM accepted WHERE sender = ? AND id = ?',
   );
@@ -46,6 +53,8 @@ export function sqliteQueue(db: Database): OfflineQueue {
   const prune = db.prepare<[number]>('DELETE FROM accepted WHERE t < ?');
 
   const count = (user: string, device: number): number => countOf.get(user, device)?.n ?? 0;
+  const removing = new Set<string>();
+  const removal = (user: string, device: number, key: string) => `${user}\u0000${device}\u0000${key}`;
 
   // Idempotency check, bound check and inserts in one transaction: either every recipient device gets
   // its entry and the (sender, id) record, or nothing changes. A duplicate is answered before the bound
@@ -63,32 +72,47 @@ export function sqliteQueue(db: Database): OfflineQueue {
     return { status: 'stored', t: req.now };
   });
 
-  return {
+  const queue: OfflineQueue = {
     async accept(req) {
       if (req.stanzas.length !== req.recipients.length) {
         throw new RangeError(`${req.recipients.length} recipients but ${req.stanzas.length} stanzas`);
       }
-      // IMMEDIATE: the transaction reads before it writes; taking the write lock first means another
-      // process committing in between cannot make the upgrade fail with SQLITE_BUSY. With
-      // synchronous = FULL the commit is on disk when this returns, so the caller may ack.
-      return acceptTx.immediate(req);
+      // With synchronous = FULL the batch is on disk when this resolves, so the caller may ack.
+      return commits.submit(() => acceptTx(req));
     },
     async page(user, device, afterSeq, limit) {
       // SQLite reads a negative LIMIT as "no limit".
       if (limit <= 0) return [];
-      return selectPage.all(user, device, afterSeq, limit).map(toEntry);
+      const rows = selectPage.all(user, device, afterSeq, limit);
+      if (removing.size === 0) return rows.map(toEntry);
+      // A short page means "the end" to the caller: filtering must not make a full page look short.
+      const out: QueueEntry[] = [];
+      for (const r of rows) if (!removing.has(removal(user, device, r.ack_key))) out.push(toEntry(r));
+      if (out.length < rows.length && rows.length === limit) {
+        const more = await queue.page(user, device, rows[rows.length - 1]!.seq, limit - out.length);
+        out.push(...more);
+      }
+      return out;
     },
     async remove(user, device, key) {
-      return deleteOne.run(user, device, key).changes > 0;
+      const k = removal(user, device, key);
+      removing.add(k);
+      try {
+        return await commits.submit(() => deleteOne.run(user, device, key).changes > 0);
+      } finally {
+        removing.delete(k);
+      }
     },
     async count(user, device) {
+      commits.flush();
       return count(user, device);
     },
     async clear(user, device) {
-      deleteAll.run(user, device);
+      await commits.submit(() => deleteAll.run(user, device));
     },
     async pruneAccepted(before) {
-      return prune.run(before).changes;
+      return commits.submit(() => prune.run(before).changes);
     },
   };
+  return queue;
 }

@@ -132,6 +132,7 @@ describe('sqlite specifics', () => {
       const entries = await s.queue.page('15550000002', 1, 0, 1_000_000);
       // Everything printed is there; anything beyond was committed but not yet printed. No gaps.
       assert.ok(entries.length >= acked.length, `${entries.length} stored, ${acked.length} acked`);
+      for (const i of acked) assert.ok(i < entries.length, `acked c${i} is missing`);
       entries.forEach((e, i) => {
         assert.equal(e.key, `message:crash.0:c${i}`);
         assert.deepEqual(Array.from(e.stanza), [0xf8, i & 0xff, (i >> 8) & 0xff]);

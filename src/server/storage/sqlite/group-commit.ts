@@ -1,0 +1,82 @@
+import type { Database } from 'better-sqlite3';
+
+type Result = { ok: true; v: unknown } | { ok: false; e: unknown };
+type Batch = ((ops: Op[]) => Result[]) & { immediate(ops: Op[]): Result[] };
+
+interface Op {
+  run(): unknown;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * Group commit: writes submitted during one turn of the event loop run together in one transaction, so
+ * one fsync (synchronous = FULL) makes a whole batch durable instead of one fsync per write. Under load
+ * the batch grows by itself: everything the sockets delivered while the loop was busy commits at once.
+ *
+ * Each write runs inside its own savepoint, so one that throws (a constraint, a bad row) is rolled back
+ * and rejected alone; the rest of the batch still commits. A failed commit rejects the whole batch:
+ * nothing of it is durable, so no caller may ack it. Promises settle only after the commit returned.
+ *
+ * Reads that must see earlier writes call `flush()` first (better-sqlite3 is synchronous, so this just
+ * commits early). Without it, a page read right after an ack could still return the acked entry.
+ */
+export class GroupCommit {
+  private ops: Op[] = [];
+  private scheduled = false;
+  private readonly savepoint: (fn: () => unknown) => unknown;
+  private readonly batch: Batch;
+
+  constructor(private readonly db: Database) {
+    // A better-sqlite3 transaction function called inside another transaction runs as a SAVEPOINT.
+    this.savepoint = db.transaction((fn: () => unknown) => fn());
+    this.batch = db.transaction((ops: Op[]) =>
+      ops.map((op): Result => {
+        try {
+          return { ok: true, v: this.savepoint(op.run) };
+        } catch (e) {
+          return { ok: false, e };
+        }
+      }),
+    );
+  }
+
+  /** Runs `fn` in the next batch transaction; resolves with its result once that batch is committed. */
+  submit<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.ops.push({ run: fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // setImmediate runs after the poll phase: every socket read of this loop turn has queued its write.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits everything submitted so far, now. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.ops.length === 0) return;
+    const ops = this.ops;
+    this.ops = [];
+    let results: Result[];
+    try {
+      // IMMEDIATE: the batch reads before it writes (idempotency, bounds); taking the write lock first
+      // means another process committing in between cannot make the upgrade fail with SQLITE_BUSY.
+      results = this.batch.immediate(ops);
+    } catch (e) {
+      for (const op of ops) op.reject(e);
+      return;
+    }
+    ops.forEach((op, i) => {
+      const r = results[i]!;
+      if (r.ok) op.resolve(r.v);
+      else op.reject(r.e);
+    });
+  }
+
+  /** How many writes wait for the next commit (for tests and metrics). */
+  get pending(): number {
+    return this.ops.length;
+  }
+}
