@@ -27,7 +27,7 @@ export class GroupCommit {
   private readonly savepoint: (fn: () => unknown) => unknown;
   private readonly batch: Batch;
 
-  constructor(private readonly db: Database) {
+  constructor(db: Database) {
     // A better-sqlite3 transaction function called inside another transaction runs as a SAVEPOINT.
     this.savepoint = db.transaction((fn: () => unknown) => fn());
     this.batch = db.transaction((ops: Op[]) =>
