@@ -53,7 +53,7 @@ export async function openSqliteStorage(opts: SqliteOptions): Promise<Storage> {
     prekeys: sqlitePrekeys(db),
     verification: sqliteVerification(db),
     queue: sqliteQueue(db, commits),
-    presence: sqlitePresence(db),
+    presence: sqlitePresence(db, commits),
     contacts: sqliteContacts(db),
     async close() {
       if (!db.open) return;

@@ -1,9 +1,11 @@
 import type { Database } from 'better-sqlite3';
 import type { LastSeenSetting, PresenceStore, PrivacySettings } from '../types.js';
+import type { GroupCommit } from './group-commit.js';
 
 const DEFAULTS: PrivacySettings = { lastSeen: 'everyone' };
 
-export function sqlitePresence(db: Database): PresenceStore {
+/** Last seen is written at every disconnect: it rides the group commit rather than costing an fsync each. */
+export function sqlitePresence(db: Database, commits: GroupCommit): PresenceStore {
   const upsertLastSeen = db.prepare<[string, number]>(
     'INSERT INTO last_seen (user_id, t) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET t = excluded.t',
   );
@@ -31,9 +33,10 @@ export function sqlitePresence(db: Database): PresenceStore {
 
   return {
     async setLastSeen(user, t) {
-      upsertLastSeen.run(user, t);
+      await commits.submit(() => upsertLastSeen.run(user, t));
     },
     async getLastSeen(user) {
+      commits.flush();
       return selectLastSeen.get(user)?.t;
     },
     async getPrivacy(user) {
