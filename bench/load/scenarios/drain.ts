@@ -175,7 +175,7 @@ export async function drain(ctx: Ctx): Promise<ScenarioResult> {
   ];
   if (fill.mode === 'server') {
     tables.unshift({
-      title: 'offline fill: messages accepted for offline users (group-committed: one transaction per event-loop turn)',
+      title: 'offline fill: messages accepted for offline users (group-committed)',
       columns: [
         'messages',
         'senders',
