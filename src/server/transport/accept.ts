@@ -41,7 +41,8 @@ export class AcceptedConnection implements Session {
   private opened = false;
   private early: Node[] | undefined = [];
   private readonly conn: ServerConnection;
-  private readonly timer: ReturnType<typeof setTimeout>;
+  /** The handshake deadline; dropped once logged in (a cleared Timeout is still ~120 bytes). */
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly host: SessionHost,
@@ -55,10 +56,12 @@ export class AcceptedConnection implements Session {
       staticKey: host.staticKey,
       maxFrame: host.config.maxFrame,
       inflate: inflateBounded,
-      write: (b) => this.writeRaw(b),
+      // Bound methods, not arrow functions: each named closure would carry its own property
+      // dictionary (tsx keeps function names by defining them), per connection.
+      write: this.writeRaw.bind(this),
       ...(onKeys ? { onKeys } : {}),
-      onLogin: (login, key) => void this.login(login, key),
-      onNode: (node) => this.onNode(node),
+      onLogin: this.startLogin.bind(this),
+      onNode: this.onNode.bind(this),
     });
     this.timer = setTimeout(() => this.abort('handshake_timeout'), host.config.handshakeTimeoutMs);
   }
@@ -86,6 +89,10 @@ export class AcceptedConnection implements Session {
     if (this.opened) this.host.closeSession(this, why);
   }
 
+  private startLogin(login: LoginPayload, key: Uint8Array): void {
+    void this.login(login, key);
+  }
+
   private async login(login: LoginPayload, key: Uint8Array): Promise<void> {
     let result: Awaited<ReturnType<SessionHost['authenticate']>>;
     try {
@@ -101,6 +108,7 @@ export class AcceptedConnection implements Session {
       return;
     }
     clearTimeout(this.timer);
+    this.timer = undefined;
     this.id = this.host.nextSessionId();
     this.user = login.user;
     this.device = login.device;

@@ -1,7 +1,50 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { SessionHost } from '../core/host.js';
 import type { Transport } from '../core/server.js';
-import { AcceptedConnection } from './accept.js';
+import { AcceptedConnection, type RawSocket } from './accept.js';
+
+/**
+ * A TCP socket as a RawSocket. A class, not an object of arrow functions: per connection, each named
+ * closure costs a function, its context and (through tsx's keep-names helper) a 256-byte property
+ * dictionary, ~2 KiB per connection in all (docs/benchmarks.md, idle).
+ */
+class TcpSocket implements RawSocket {
+  private corked = false;
+
+  constructor(private readonly socket: Socket) {}
+
+  // Frames written in one run of callbacks (an ack and a receipt, a backlog page) leave in one writev,
+  // not one syscall and one TCP segment each.
+  write(b: Uint8Array): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(uncork, this);
+    }
+    this.socket.write(b);
+  }
+
+  uncork(): void {
+    this.corked = false;
+    this.socket.uncork();
+  }
+
+  buffered(): number {
+    return this.socket.writableLength;
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+function uncork(s: TcpSocket): void {
+  s.uncork();
+}
 
 /** Client TCP: the byte stream of docs/protocol.md §3 on `config.port`. */
 export function tcpTransport(): Transport {
@@ -13,28 +56,9 @@ export function tcpTransport(): Transport {
       server = createServer((socket) => {
         sockets.add(socket);
         socket.setNoDelay(true);
-        // Frames written in one run of callbacks (an ack and a receipt, a backlog page) leave in one
-        // writev, not one syscall and one TCP segment each.
-        let corked = false;
-        const uncork = () => {
-          corked = false;
-          socket.uncork();
-        };
         const c = new AcceptedConnection(
           host,
-          {
-            write: (b) => {
-              if (!corked) {
-                corked = true;
-                socket.cork();
-                process.nextTick(uncork);
-              }
-              socket.write(b);
-            },
-            buffered: () => socket.writableLength,
-            end: () => socket.end(),
-            destroy: () => socket.destroy(),
-          },
+          new TcpSocket(socket),
           'tcp',
           socket.remoteAddress ?? 'unknown',
         );

@@ -1,8 +1,29 @@
 import type { Server as HttpServer } from 'node:http';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { SessionHost } from '../core/host.js';
 import type { Transport } from '../core/server.js';
-import { AcceptedConnection } from './accept.js';
+import { AcceptedConnection, type RawSocket } from './accept.js';
+
+/** A WebSocket as a RawSocket (a class for the same reason as TcpSocket in tcp.ts: no closures per connection). */
+class WsSocket implements RawSocket {
+  constructor(private readonly ws: WebSocket) {}
+
+  write(b: Uint8Array): void {
+    this.ws.send(b, { binary: true });
+  }
+
+  buffered(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  end(): void {
+    this.ws.close(1000);
+  }
+
+  destroy(): void {
+    this.ws.terminate();
+  }
+}
 
 export const WS_PATH = '/ws';
 
@@ -28,12 +49,7 @@ export function webSocketTransport(): Transport {
         wss!.handleUpgrade(req, socket, head, (ws) => {
           const c = new AcceptedConnection(
             host,
-            {
-              write: (b) => ws.send(b, { binary: true }),
-              buffered: () => ws.bufferedAmount,
-              end: () => ws.close(1000),
-              destroy: () => ws.terminate(),
-            },
+            new WsSocket(ws),
             'ws',
             req.socket.remoteAddress ?? 'unknown',
           );
