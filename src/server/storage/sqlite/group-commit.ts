@@ -14,26 +14,31 @@ interface Op {
  * one fsync (synchronous = FULL) makes a whole batch durable instead of one fsync per write. Under load
  * the batch grows by itself: everything the sockets delivered while the loop was busy commits at once.
  *
- * Each write runs inside its own savepoint, so one that throws (a constraint, a bad row) is rolled back
- * and rejected alone; the rest of the batch still commits. A failed commit rejects the whole batch:
- * nothing of it is durable, so no caller may ack it. Promises settle only after the commit returned.
+ * A write that throws (a constraint, a bad row) must fail alone, without undoing its neighbours. The
+ * batch runs optimistically without savepoints (a SAVEPOINT and RELEASE per write cost more than the
+ * write itself); if any write throws, the whole transaction is rolled back and the batch runs again
+ * with a savepoint around each write, so exactly the failing ones are rejected. Writes must therefore
+ * touch nothing but the database (they may run twice, the first run undone). A failed commit rejects
+ * the whole batch: nothing of it is durable, so no caller may ack it. Promises settle only after the
+ * commit returned.
  *
  * Reads that must see earlier writes call `flush()` first (better-sqlite3 is synchronous, so this just
- * commits early). Without it, a page read right after an ack could still return the acked entry.
+ * commits early).
  */
 export class GroupCommit {
   private ops: Op[] = [];
   private scheduled = false;
-  private readonly savepoint: (fn: () => unknown) => unknown;
-  private readonly batch: Batch;
+  private readonly fast: Batch;
+  private readonly careful: Batch;
 
   constructor(db: Database) {
     // A better-sqlite3 transaction function called inside another transaction runs as a SAVEPOINT.
-    this.savepoint = db.transaction((fn: () => unknown) => fn());
-    this.batch = db.transaction((ops: Op[]) =>
+    const savepoint = db.transaction((fn: () => unknown) => fn());
+    this.fast = db.transaction((ops: Op[]) => ops.map((op): Result => ({ ok: true, v: op.run() })));
+    this.careful = db.transaction((ops: Op[]) =>
       ops.map((op): Result => {
         try {
-          return { ok: true, v: this.savepoint(op.run) };
+          return { ok: true, v: savepoint(op.run) };
         } catch (e) {
           return { ok: false, e };
         }
@@ -63,7 +68,12 @@ export class GroupCommit {
     try {
       // IMMEDIATE: the batch reads before it writes (idempotency, bounds); taking the write lock first
       // means another process committing in between cannot make the upgrade fail with SQLITE_BUSY.
-      results = this.batch.immediate(ops);
+      try {
+        results = this.fast.immediate(ops);
+      } catch {
+        // Rolled back whole; find the culprits.
+        results = this.careful.immediate(ops);
+      }
     } catch (e) {
       for (const op of ops) op.reject(e);
       return;

@@ -59,7 +59,8 @@ export function sqliteQueue(db: Database, commits: GroupCommit): OfflineQueue {
   // Idempotency check, bound check and inserts in one transaction: either every recipient device gets
   // its entry and the (sender, id) record, or nothing changes. A duplicate is answered before the bound
   // check, so a resend is acked again even when the recipient's queue has since filled up.
-  const acceptTx = db.transaction((req: AcceptRequest): AcceptResult => {
+  // Runs inside a group-commit batch (its transaction), never on its own.
+  const acceptTx = (req: AcceptRequest): AcceptResult => {
     const prior = findAccepted.get(req.sender, req.id);
     if (prior) return { status: 'duplicate', t: prior.t };
     for (const r of req.recipients) {
@@ -70,7 +71,7 @@ export function sqliteQueue(db: Database, commits: GroupCommit): OfflineQueue {
     });
     recordAccepted.run(req.sender, req.id, req.now);
     return { status: 'stored', t: req.now };
-  });
+  };
 
   const queue: OfflineQueue = {
     async accept(req) {
