@@ -6,7 +6,7 @@ import { defineModule } from '../core/module.js';
 import { errorAck } from '../core/router.js';
 import type { Recipient, Storage } from '../storage/types.js';
 import { isStanzaId, recipientsOf } from './delivery/recipients.js';
-import { ackKey, deliveryFor } from './delivery/service.js';
+import { ackKey, type DeliverRequest, deliveryFor } from './delivery/service.js';
 
 /** Attributes only the server sets: a client's values are dropped, never forwarded. */
 const SERVER_ATTRS = new Set(['id', 'from', 'to', 'type', 't', 'offline']);
@@ -72,7 +72,7 @@ export const messaging = defineModule({
       }
       const stanza = stamp(node, session.jid, to!, t);
       try {
-        const r = await delivery.accept({
+        const req: DeliverRequest = {
           sender: session.jid,
           // A resend for one device is a new delivery of the same message id: its own idempotency entry.
           id: retry === undefined ? id : `retry:${retry}:${to}:${id}`,
@@ -82,7 +82,8 @@ export const messaging = defineModule({
           stanza,
           ...(stanzas ? { stanzas } : {}),
           now,
-        });
+        };
+        const r = await delivery.accept(req);
         if (r.status === 'full') {
           refuse('queue_full');
           return true;
@@ -91,7 +92,7 @@ export const messaging = defineModule({
         const ack: Attrs = { class: 'message', id, t: unixSeconds(r.t) };
         if (retry !== undefined) Object.assign(ack, { retry, to: to! });
         session.send({ tag: 'ack', attrs: ack });
-        if (r.status === 'stored') delivery.offer(recipients);
+        delivery.offer(req, r);
       } catch (err) {
         ctx.log.error({ err, from: session.jid }, 'storing a message failed');
         refuse('internal');

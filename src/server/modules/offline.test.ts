@@ -204,4 +204,34 @@ describe('offline delivery', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('live delivery sends a just-stored stanza without reading it back, unless an entry may lie between', async () => {
+    ts = await deliveryServer();
+    const a = await ts.connect(A);
+    const b = await ts.connect(B);
+    const queue = ts.storage.queue;
+    const page = queue.page.bind(queue);
+    let reads = 0;
+    queue.page = (...args) => {
+      reads++;
+      return page(...args);
+    };
+    // The first entry this process stores for B has no known predecessor: read back once.
+    await send(a, msg('first', bJid));
+    await settle();
+    const afterFirst = reads;
+    assert.ok(afterFirst >= 1);
+    // From then on each entry names the one before it, which B's session has sent: no reads.
+    for (let i = 0; i < 5; i++) await send(a, msg(`direct${i}`, bJid));
+    await settle();
+    assert.equal(reads, afterFirst, 'no read-back for entries that follow the last one sent');
+    // Five sent at once land in one commit; still in order, each once.
+    await Promise.all(Array.from({ length: 5 }, (_, i) => send(a, msg(`burst${i}`, bJid))));
+    await settle();
+    assert.deepEqual(transcript(b).slice(1), [
+      'first',
+      ...Array.from({ length: 5 }, (_, i) => `direct${i}`),
+      ...Array.from({ length: 5 }, (_, i) => `burst${i}`),
+    ]);
+  });
 });

@@ -4,7 +4,7 @@ import { unixSeconds } from '../core/clock.js';
 import { defineModule } from '../core/module.js';
 import { errorAck } from '../core/router.js';
 import { isStanzaId, recipientsOf } from './delivery/recipients.js';
-import { ackKey, deliveryFor } from './delivery/service.js';
+import { ackKey, type DeliverRequest, deliveryFor } from './delivery/service.js';
 
 /** Most ids one receipt may carry in its `<list>`: a chat's worth of unread messages, not a flood. */
 export const MAX_LIST_ITEMS = 1000;
@@ -52,7 +52,7 @@ export const receipts = defineModule({
         attrs: type === undefined ? { class: 'receipt', id } : { class: 'receipt', id, type },
       };
       try {
-        const r = await delivery.accept({
+        const req: DeliverRequest = {
           sender: session.jid,
           // Receipts share the sender's idempotency scope with its messages: the prefix (a character
           // message ids cannot contain) keeps a receipt from colliding with a message of the same id.
@@ -64,13 +64,14 @@ export const receipts = defineModule({
           recipients,
           stanza,
           now,
-        });
+        };
+        const r = await delivery.accept(req);
         if (r.status === 'full') {
           session.send(errorAck(node, 'queue_full'));
           return true;
         }
         session.send(ack);
-        if (r.status === 'stored') delivery.offer(recipients);
+        delivery.offer(req, r);
       } catch (err) {
         ctx.log.error({ err, from: session.jid }, 'storing a receipt failed');
         session.send(errorAck(node, 'internal'));

@@ -71,8 +71,20 @@ export interface Recipient {
   device: number;
 }
 
+/** Where a stored entry sits in its device's queue, for delivering it without reading it back. */
+export interface StoredEntry {
+  seq: number;
+  /**
+   * The seq of the entry committed for the same device just before this one, when the backend knows it
+   * for certain; undefined otherwise. A session that has sent exactly up to `prev` may send this entry
+   * straight away: nothing else can lie between.
+   */
+  prev?: number;
+}
+
 export type AcceptResult =
-  | { status: 'stored'; t: number }
+  /** `entries` (index-aligned with the recipients) is optional: a backend may not know the order. */
+  | { status: 'stored'; t: number; entries?: StoredEntry[] }
   /** This (sender, id) was accepted before: ack again, store nothing. */
   | { status: 'duplicate'; t: number }
   /** A recipient's queue is at its bound: nothing was stored. */

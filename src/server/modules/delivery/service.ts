@@ -73,17 +73,29 @@ export class Delivery {
     });
   }
 
-  /** Wakes the live sessions of these devices to send what was just accepted for them. */
-  offer(recipients: Recipient[]): void {
-    for (const r of recipients) {
+  /**
+   * Sends what was just stored to the live sessions of its recipient devices. When the queue says which
+   * entry came just before (`result.entries[i].prev`) and the session has sent exactly up to it, the stanza
+   * goes out at once; otherwise (a page loop running, an entry in between, a backend that cannot tell)
+   * the session reads its queue after what it has sent, which is always right, only slower.
+   */
+  offer(req: DeliverRequest, result: AcceptResult): void {
+    if (result.status !== 'stored') return;
+    const entries = result.entries;
+    req.recipients.forEach((r, i) => {
       const session = this.ctx.sessions.get(r.user, r.device);
-      if (!session || session.closed) continue;
+      if (!session || session.closed) return;
       const st = state(session);
       // Not live yet: the backlog flush reads the queue to its end, and looks once more after
       // going live, so this entry reaches the device either way.
-      if (!st?.live) continue;
+      if (!st?.live) return;
+      const e = entries?.[i];
+      if (e && e.prev !== undefined && !st.running && st.lastSeq === e.prev) {
+        if (session.send(req.stanzas?.[i] ?? req.stanza)) st.lastSeq = e.seq;
+        return;
+      }
       void this.pump(session, st);
-    }
+    });
   }
 
   /**

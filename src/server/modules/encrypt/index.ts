@@ -15,7 +15,7 @@ import { unixSeconds } from '../../core/clock.js';
 import { defineModule, type ModuleContext } from '../../core/module.js';
 import type { Session } from '../../core/session.js';
 import type { PrekeyBundle } from '../../storage/types.js';
-import { ackKey, deliveryFor } from '../delivery/service.js';
+import { ackKey, type DeliverRequest, deliveryFor } from '../delivery/service.js';
 import { SlidingWindow } from '../register/limits.js';
 
 /** Users (or devices) one `devices` or `key` query may name. */
@@ -179,7 +179,7 @@ class Directory {
       const now = this.ctx.clock.now();
       const id = `enc.${randomBytes(8).toString('hex')}`;
       const recipients = [{ user, device }];
-      const r = await delivery.accept({
+      const req: DeliverRequest = {
         sender: SERVER,
         id,
         kind: 'notification',
@@ -191,8 +191,9 @@ class Directory {
           content: [{ tag: 'count', attrs: { value: String(remaining) } }],
         },
         now,
-      });
-      if (r.status === 'stored') delivery.offer(recipients);
+      };
+      const r = await delivery.accept(req);
+      delivery.offer(req, r);
     } catch (err) {
       // The fetch itself succeeded; the device will learn at its next `count` query.
       this.ctx.log.warn({ err, user, device }, 'queueing a prekey notification failed');

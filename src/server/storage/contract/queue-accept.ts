@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Storage } from '../types.js';
+import type { AcceptResult, Storage } from '../types.js';
 import { acceptReq, assertBytes, bob1, bob2, type ContractContext, carol1, withStorage } from './helpers.js';
 
 async function fill(s: Storage, r: typeof bob1, n: number, maxQueue: number): Promise<void> {
@@ -12,12 +12,18 @@ async function fill(s: Storage, r: typeof bob1, n: number, maxQueue: number): Pr
   }
 }
 
+/** The result without `entries`, which a backend may leave out (checked on its own below). */
+function plain(r: AcceptResult): AcceptResult {
+  if (r.status !== 'stored') return r;
+  return { status: r.status, t: r.t };
+}
+
 export function queueAcceptCases({ open }: ContractContext): void {
   describe('queue.accept', () => {
     test('stores one entry per recipient device and returns stored with t = now', () =>
       withStorage(open, async (s) => {
         const req = acceptReq({ recipients: [bob1, bob2, carol1], now: 4_242 });
-        assert.deepEqual(await s.queue.accept(req), { status: 'stored', t: 4_242 });
+        assert.deepEqual(plain(await s.queue.accept(req)), { status: 'stored', t: 4_242 });
         for (const [i, r] of req.recipients.entries()) {
           const [entry, ...rest] = await s.queue.page(r.user, r.device, 0, 10);
           assert.equal(rest.length, 0);
@@ -65,7 +71,7 @@ export function queueAcceptCases({ open }: ContractContext): void {
       withStorage(open, async (s) => {
         await s.queue.accept(acceptReq({ sender: 'a.0', id: 'same' }));
         const res = await s.queue.accept(acceptReq({ sender: 'b.0', id: 'same', now: 3_000 }));
-        assert.deepEqual(res, { status: 'stored', t: 3_000 });
+        assert.deepEqual(plain(res), { status: 'stored', t: 3_000 });
         assert.equal(await s.queue.count(bob1.user, bob1.device), 2);
       }));
 
@@ -96,7 +102,7 @@ export function queueAcceptCases({ open }: ContractContext): void {
         const req = acceptReq({ maxQueue: 2, now: 5_000 });
         assert.equal((await s.queue.accept(req)).status, 'full');
         assert.equal(await s.queue.remove(bob1.user, bob1.device, 'message:filler.0:f0'), true);
-        assert.deepEqual(await s.queue.accept({ ...req, now: 6_000 }), { status: 'stored', t: 6_000 });
+        assert.deepEqual(plain(await s.queue.accept({ ...req, now: 6_000 })), { status: 'stored', t: 6_000 });
         assert.equal(await s.queue.count(bob1.user, bob1.device), 2);
       }));
 
@@ -157,8 +163,34 @@ export function queueAcceptCases({ open }: ContractContext): void {
     test('an accept with no recipients is recorded and stores nothing', () =>
       withStorage(open, async (s) => {
         const req = acceptReq({ recipients: [], now: 7_000 });
-        assert.deepEqual(await s.queue.accept(req), { status: 'stored', t: 7_000 });
+        assert.deepEqual(plain(await s.queue.accept(req)), { status: 'stored', t: 7_000 });
         assert.deepEqual(await s.queue.accept(req), { status: 'duplicate', t: 7_000 });
+      }));
+  
+    test('entries, where a backend gives them, name each new seq and the one committed before it', () =>
+      withStorage(open, async (s) => {
+        // Concurrent accepts, as a loaded server sends them: several land in one commit.
+        const reqs = Array.from({ length: 6 }, (_, i) =>
+          acceptReq({ id: `e${i}`, key: `message:e${i}`, recipients: i % 2 ? [bob1, bob2] : [bob1] }),
+        );
+        const results = await Promise.all(reqs.map((r) => s.queue.accept(r)));
+        const given = results.map((r) => (r.status === 'stored' ? r.entries : undefined));
+        if (given.every((e) => e === undefined)) return; // the backend does not tell: nothing to check
+        for (const dev of [bob1, bob2]) {
+          const page = await s.queue.page(dev.user, dev.device, 0, 100);
+          const claimed: { seq: number; prev?: number; key: string }[] = [];
+          reqs.forEach((r, i) => {
+            const at = r.recipients.findIndex((x) => x.user === dev.user && x.device === dev.device);
+            const e = given[i]?.[at];
+            if (at >= 0 && e) claimed.push({ ...e, key: r.key });
+          });
+          for (const c of claimed) {
+            const idx = page.findIndex((x) => x.seq === c.seq);
+            assert.ok(idx >= 0, `seq ${c.seq} is in the queue`);
+            assert.equal(page[idx]!.key, c.key, 'the seq is the entry of that accept');
+            if (c.prev !== undefined) assert.equal(c.prev, page[idx - 1]?.seq, 'prev is the entry just before');
+          }
+        }
       }));
   });
 }

@@ -153,10 +153,9 @@ export function queueReadCases({ open }: ContractContext): void {
         });
         // The record is gone, so the id is new again (its key is free once the old copy was acked).
         await s.queue.remove(bob1.user, bob1.device, 'message:15550000001.0:t100');
-        assert.deepEqual(await s.queue.accept(acceptReq({ id: 't100', now: 900 })), {
-          status: 'stored',
-          t: 900,
-        });
+        const again = await s.queue.accept(acceptReq({ id: 't100', now: 900 }));
+        assert.equal(again.status, 'stored');
+        assert.equal(again.t, 900);
       }));
   });
 }

@@ -5,6 +5,8 @@ type Batch = ((ops: Op[]) => Result[]) & { immediate(ops: Op[]): Result[] };
 
 interface Op {
   run(): unknown;
+  /** Runs synchronously right after the commit, in submission order; its result is what resolves. */
+  committed?: (v: unknown) => unknown;
   resolve(v: unknown): void;
   reject(e: unknown): void;
 }
@@ -46,10 +48,16 @@ export class GroupCommit {
     );
   }
 
-  /** Runs `fn` in the next batch transaction; resolves with its result once that batch is committed. */
-  submit<T>(fn: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.ops.push({ run: fn, resolve: resolve as (v: unknown) => void, reject });
+  /**
+   * Runs `fn` in the next batch transaction; resolves with its result once that batch is committed, or
+   * with what `committed` makes of it: that step runs synchronously after the commit, in the order the
+   * writes were submitted (bookkeeping that must follow commit order, which promise callbacks need not).
+   */
+  submit<T>(fn: () => T): Promise<T>;
+  submit<T, U>(fn: () => T, committed: (v: T) => U): Promise<U>;
+  submit(fn: () => unknown, committed?: (v: unknown) => unknown): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.ops.push({ run: fn, committed, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         // setImmediate runs after the poll phase: every socket read of this loop turn has queued its write.
@@ -80,8 +88,15 @@ export class GroupCommit {
     }
     ops.forEach((op, i) => {
       const r = results[i]!;
-      if (r.ok) op.resolve(r.v);
-      else op.reject(r.e);
+      if (!r.ok) op.reject(r.e);
+      else if (!op.committed) op.resolve(r.v);
+      else {
+        try {
+          op.resolve(op.committed(r.v));
+        } catch (e) {
+          op.reject(e);
+        }
+      }
     });
   }
 

@@ -1,5 +1,12 @@
 import type { Database } from 'better-sqlite3';
-import type { AcceptRequest, AcceptResult, OfflineQueue, QueueEntry, QueueKind } from '../types.js';
+import type {
+  AcceptRequest,
+  AcceptResult,
+  OfflineQueue,
+  QueueEntry,
+  QueueKind,
+  StoredEntry,
+} from '../types.js';
 import { bytes } from './bytes.js';
 import type { GroupCommit } from './group-commit.js';
 
@@ -54,23 +61,44 @@ export function sqliteQueue(db: Database, commits: GroupCommit): OfflineQueue {
 
   const count = (user: string, device: number): number => countOf.get(user, device)?.n ?? 0;
   const removing = new Set<string>();
+  // The newest seq committed per device in this process (devices seen since start; bounded, and a
+  // forgotten device only costs one read-back). Kept in commit order by the group commit's `committed`.
+  const newest = new Map<string, number>();
+  const NEWEST_MAX = 100_000;
   const removal = (user: string, device: number, key: string) => `${user}\u0000${device}\u0000${key}`;
 
   // Idempotency check, bound check and inserts in one transaction: either every recipient device gets
   // its entry and the (sender, id) record, or nothing changes. A duplicate is answered before the bound
   // check, so a resend is acked again even when the recipient's queue has since filled up.
   // Runs inside a group-commit batch (its transaction), never on its own.
-  const acceptTx = (req: AcceptRequest): AcceptResult => {
+  type Ran =
+    | Exclude<AcceptResult, { status: 'stored' }>
+    | { status: 'stored'; t: number; seqs: (number | bigint)[] };
+  const acceptTx = (req: AcceptRequest): Ran => {
     const prior = findAccepted.get(req.sender, req.id);
     if (prior) return { status: 'duplicate', t: prior.t };
     for (const r of req.recipients) {
       if (count(r.user, r.device) >= req.maxQueue) return { status: 'full', user: r.user, device: r.device };
     }
-    req.recipients.forEach((r, i) => {
-      insert.run(r.user, r.device, req.kind, req.key, req.stanzas[i]!, req.now);
-    });
+    const seqs = req.recipients.map(
+      (r, i) => insert.run(r.user, r.device, req.kind, req.key, req.stanzas[i]!, req.now).lastInsertRowid,
+    );
     recordAccepted.run(req.sender, req.id, req.now);
-    return { status: 'stored', t: req.now };
+    return { status: 'stored', t: req.now, seqs };
+  };
+
+  // After the commit, in commit order: each entry learns the seq committed before it for its device.
+  const committed = (req: AcceptRequest, r: Ran): AcceptResult => {
+    if (r.status !== 'stored') return r;
+    if (newest.size > NEWEST_MAX) newest.clear();
+    const entries: StoredEntry[] = req.recipients.map((d, i) => {
+      const seq = Number(r.seqs[i]);
+      const k = `${d.user}\u0000${d.device}`;
+      const prev = newest.get(k);
+      newest.set(k, seq);
+      return prev === undefined ? { seq } : { seq, prev };
+    });
+    return { status: 'stored', t: r.t, entries };
   };
 
   const queue: OfflineQueue = {
@@ -79,7 +107,10 @@ export function sqliteQueue(db: Database, commits: GroupCommit): OfflineQueue {
         throw new RangeError(`${req.recipients.length} recipients but ${req.stanzas.length} stanzas`);
       }
       // With synchronous = FULL the batch is on disk when this resolves, so the caller may ack.
-      return commits.submit(() => acceptTx(req));
+      return commits.submit(
+        (): Ran => acceptTx(req),
+        (r) => committed(req, r),
+      );
     },
     async page(user, device, afterSeq, limit) {
       // SQLite reads a negative LIMIT as "no limit".
