@@ -279,7 +279,7 @@ export class Cluster {
   /** Entries in the server's offline queue (read from its SQLite file; WAL lets a reader in). */
   queued(): number {
     this.db ??= new Database(dbPath(this.dataDir), { fileMustExist: true });
-    const row = this.db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM queue_counts').get() as { n: number };
+    const row = this.db.prepare('SELECT count(*) AS n FROM queue').get() as { n: number };
     return row.n;
   }
 

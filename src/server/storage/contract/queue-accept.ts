@@ -166,7 +166,7 @@ export function queueAcceptCases({ open }: ContractContext): void {
         assert.deepEqual(plain(await s.queue.accept(req)), { status: 'stored', t: 7_000 });
         assert.deepEqual(await s.queue.accept(req), { status: 'duplicate', t: 7_000 });
       }));
-  
+
     test('entries, where a backend gives them, name each new seq and the one committed before it', () =>
       withStorage(open, async (s) => {
         // Concurrent accepts, as a loaded server sends them: several land in one commit.
@@ -188,7 +188,8 @@ export function queueAcceptCases({ open }: ContractContext): void {
             const idx = page.findIndex((x) => x.seq === c.seq);
             assert.ok(idx >= 0, `seq ${c.seq} is in the queue`);
             assert.equal(page[idx]!.key, c.key, 'the seq is the entry of that accept');
-            if (c.prev !== undefined) assert.equal(c.prev, page[idx - 1]?.seq, 'prev is the entry just before');
+            if (c.prev !== undefined)
+              assert.equal(c.prev, page[idx - 1]?.seq, 'prev is the entry just before');
           }
         }
       }));

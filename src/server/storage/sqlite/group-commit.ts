@@ -3,6 +3,19 @@ import type { Database } from 'better-sqlite3';
 type Result = { ok: true; v: unknown } | { ok: false; e: unknown };
 type Batch = ((ops: Op[]) => Result[]) & { immediate(ops: Op[]): Result[] };
 
+/**
+ * State kept beside the database for a batch's writes (counters, a sequence): `begin` and `end` run
+ * inside every run of a batch's transaction (a batch that is rolled back and run again begins again),
+ * `committed` once it is durable. What a rolled-back run changed must be dropped at `begin`.
+ */
+export interface BatchParticipant {
+  begin(): void;
+  /** Before one write of a careful run: returns what undoes that write's changes if it throws. */
+  mark(): () => void;
+  end(): void;
+  committed(): void;
+}
+
 interface Op {
   run(): unknown;
   /** Runs synchronously right after the commit, in submission order; its result is what resolves. */
@@ -32,20 +45,36 @@ export class GroupCommit {
   private scheduled = false;
   private readonly fast: Batch;
   private readonly careful: Batch;
+  private readonly participants: BatchParticipant[] = [];
 
   constructor(db: Database) {
     // A better-sqlite3 transaction function called inside another transaction runs as a SAVEPOINT.
     const savepoint = db.transaction((fn: () => unknown) => fn());
-    this.fast = db.transaction((ops: Op[]) => ops.map((op): Result => ({ ok: true, v: op.run() })));
-    this.careful = db.transaction((ops: Op[]) =>
-      ops.map((op): Result => {
+    this.fast = db.transaction((ops: Op[]) => {
+      for (const p of this.participants) p.begin();
+      const out = ops.map((op): Result => ({ ok: true, v: op.run() }));
+      for (const p of this.participants) p.end();
+      return out;
+    });
+    this.careful = db.transaction((ops: Op[]) => {
+      for (const p of this.participants) p.begin();
+      const out = ops.map((op): Result => {
+        const undo = this.participants.map((p) => p.mark());
         try {
           return { ok: true, v: savepoint(op.run) };
         } catch (e) {
+          for (const u of undo) u();
           return { ok: false, e };
         }
-      }),
-    );
+      });
+      for (const p of this.participants) p.end();
+      return out;
+    });
+  }
+
+  /** Adds state that follows the batches (see BatchParticipant). */
+  join(p: BatchParticipant): void {
+    this.participants.push(p);
   }
 
   /**
@@ -86,6 +115,7 @@ export class GroupCommit {
       for (const op of ops) op.reject(e);
       return;
     }
+    for (const p of this.participants) p.committed();
     ops.forEach((op, i) => {
       const r = results[i]!;
       if (!r.ok) op.reject(r.e);

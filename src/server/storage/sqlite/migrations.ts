@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { initial } from './migrations/001-initial.js';
 import { prekeys } from './migrations/002-prekeys.js';
+import { queueSeq } from './migrations/003-queue-seq.js';
 
 /**
  * Numbered schema migrations. Migration n brings the schema from version n-1 to n; the version lives in
@@ -16,6 +17,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'prekeys', sql: prekeys },
+  { version: 3, name: 'queue-seq', sql: queueSeq },
 ];
 
 /** The schema version this code writes and understands. */

@@ -9,6 +9,7 @@ import type {
 } from '../types.js';
 import { bytes } from './bytes.js';
 import type { GroupCommit } from './group-commit.js';
+import { QueueState } from './queue-state.js';
 
 interface EntryRow {
   seq: number;
@@ -43,11 +44,8 @@ export function sqliteQueue(db: Database, commits: GroupCommit): OfflineQueue {
   const recordAccepted = db.prepare<[string, string, number]>(
     'INSERT INTO accepted (sender, id, t) VALUES (?, ?, ?)',
   );
-  const countOf = db.prepare<[string, number], { n: number }>(
-    'SELECT n FROM queue_counts WHERE user_id = ? AND device = ?',
-  );
-  const insert = db.prepare<[string, number, string, string, Uint8Array, number]>(
-    `INSERT INTO queue (user_id, device, kind, ack_key, stanza, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+  const insert = db.prepare<[number, string, number, string, string, Uint8Array, number]>(
+    `INSERT INTO queue (seq, user_id, device, kind, ack_key, stanza, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
   const selectPage = db.prepare<[string, number, number, number], EntryRow>(
     `SELECT seq, user_id, device, kind, ack_key, stanza, created_at FROM queue
@@ -59,7 +57,8 @@ export function sqliteQueue(db: Database, commits: GroupCommit): OfflineQueue {
   const deleteAll = db.prepare<[string, number]>('DELETE FROM queue WHERE user_id = ? AND device = ?');
   const prune = db.prepare<[number]>('DELETE FROM accepted WHERE t < ?');
 
-  const count = (user: string, device: number): number => countOf.get(user, device)?.n ?? 0;
+  const state = new QueueState(db);
+  commits.join(state);
   const removing = new Set<string>();
   // The newest seq committed per device in this process (devices seen since start; bounded, and a
   // forgotten device only costs one read-back). Kept in commit order by the group commit's `committed`.
@@ -71,18 +70,20 @@ export function sqliteQueue(db: Database, commits: GroupCommit): OfflineQueue {
   // its entry and the (sender, id) record, or nothing changes. A duplicate is answered before the bound
   // check, so a resend is acked again even when the recipient's queue has since filled up.
   // Runs inside a group-commit batch (its transaction), never on its own.
-  type Ran =
-    | Exclude<AcceptResult, { status: 'stored' }>
-    | { status: 'stored'; t: number; seqs: (number | bigint)[] };
+  type Ran = Exclude<AcceptResult, { status: 'stored' }> | { status: 'stored'; t: number; seqs: number[] };
   const acceptTx = (req: AcceptRequest): Ran => {
     const prior = findAccepted.get(req.sender, req.id);
     if (prior) return { status: 'duplicate', t: prior.t };
     for (const r of req.recipients) {
-      if (count(r.user, r.device) >= req.maxQueue) return { status: 'full', user: r.user, device: r.device };
+      if (state.count(r.user, r.device) >= req.maxQueue)
+        return { status: 'full', user: r.user, device: r.device };
     }
-    const seqs = req.recipients.map(
-      (r, i) => insert.run(r.user, r.device, req.kind, req.key, req.stanzas[i]!, req.now).lastInsertRowid,
-    );
+    const seqs = req.recipients.map((r, i) => {
+      const seq = state.nextSeq();
+      insert.run(seq, r.user, r.device, req.kind, req.key, req.stanzas[i]!, req.now);
+      state.change(r.user, r.device, 1);
+      return seq;
+    });
     recordAccepted.run(req.sender, req.id, req.now);
     return { status: 'stored', t: req.now, seqs };
   };
@@ -92,7 +93,7 @@ export function sqliteQueue(db: Database, commits: GroupCommit): OfflineQueue {
     if (r.status !== 'stored') return r;
     if (newest.size > NEWEST_MAX) newest.clear();
     const entries: StoredEntry[] = req.recipients.map((d, i) => {
-      const seq = Number(r.seqs[i]);
+      const seq = r.seqs[i]!;
       const k = `${d.user}\u0000${d.device}`;
       const prev = newest.get(k);
       newest.set(k, seq);
@@ -130,17 +131,21 @@ export function sqliteQueue(db: Database, commits: GroupCommit): OfflineQueue {
       const k = removal(user, device, key);
       removing.add(k);
       try {
-        return await commits.submit(() => deleteOne.run(user, device, key).changes > 0);
+        return await commits.submit(() => {
+          const gone = deleteOne.run(user, device, key).changes;
+          state.change(user, device, -gone);
+          return gone > 0;
+        });
       } finally {
         removing.delete(k);
       }
     },
     async count(user, device) {
-      commits.flush();
-      return count(user, device);
+      // Through the group commit, so the count includes every write submitted before it.
+      return commits.submit(() => state.count(user, device));
     },
     async clear(user, device) {
-      await commits.submit(() => deleteAll.run(user, device));
+      await commits.submit(() => state.change(user, device, -deleteAll.run(user, device).changes));
     },
     async pruneAccepted(before) {
       return commits.submit(() => prune.run(before).changes);

@@ -103,6 +103,90 @@ describe('sqlite specifics', () => {
     await assert.rejects(openStorage({ kind: 'mongo' } as never), /unknown storage kind "mongo"/);
   });
 
+  test('migration 3 keeps queued entries and their seqs, and never hands out a seq again', async () => {
+    const path = newPath();
+    const old = new Database(path);
+    migrate(old, MIGRATIONS.slice(0, 2));
+    const put = old.prepare(
+      `INSERT INTO queue (user_id, device, kind, ack_key, stanza, created_at) VALUES (?, 0, 'message', ?, ?, 1)`,
+    );
+    for (let i = 1; i <= 5; i++) put.run('15550000002', `message:k${i}`, Buffer.from([i]));
+    // The newest two were delivered: AUTOINCREMENT remembers 5 even though the highest seq left is 3.
+    old.prepare('DELETE FROM queue WHERE seq > 3').run();
+    old.close();
+
+    const s = await openSqliteStorage({ path });
+    try {
+      const kept = await s.queue.page('15550000002', 0, 0, 10);
+      assert.deepEqual(
+        kept.map((e) => [e.seq, e.key, e.stanza[0]]),
+        [
+          [1, 'message:k1', 1],
+          [2, 'message:k2', 2],
+          [3, 'message:k3', 3],
+        ],
+      );
+      assert.equal(await s.queue.count('15550000002', 0), 3);
+      const r = await s.queue.accept({
+        sender: '15550000001.0',
+        id: 'new',
+        kind: 'message',
+        key: 'message:new',
+        recipients: [{ user: '15550000002', device: 0 }],
+        stanzas: [Uint8Array.of(9)],
+        now: 2,
+        maxQueue: 4,
+      });
+      assert.equal(r.status, 'stored');
+      const after = await s.queue.page('15550000002', 0, 3, 10);
+      assert.equal(after.length, 1);
+      assert.ok(after[0]!.seq > 5, `seq ${after[0]!.seq} is above every seq handed out before`);
+      // The bound counts the migrated entries: 4 now, so the next is refused.
+      const full = await s.queue.accept({
+        sender: '15550000001.0',
+        id: 'one-more',
+        kind: 'message',
+        key: 'message:one-more',
+        recipients: [{ user: '15550000002', device: 0 }],
+        stanzas: [Uint8Array.of(10)],
+        now: 3,
+        maxQueue: 4,
+      });
+      assert.equal(full.status, 'full');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('seqs keep rising across a restart, even after the newest entries were deleted', async () => {
+    const path = newPath();
+    const req = (id: string) => ({
+      sender: '15550000001.0',
+      id,
+      kind: 'message' as const,
+      key: `message:${id}`,
+      recipients: [{ user: '15550000002', device: 0 }],
+      stanzas: [Uint8Array.of(1)],
+      now: 1,
+      maxQueue: 100,
+    });
+    let s = await openSqliteStorage({ path });
+    await s.queue.accept(req('a'));
+    await s.queue.accept(req('b'));
+    const [, b] = await s.queue.page('15550000002', 0, 0, 10);
+    await s.queue.remove('15550000002', 0, 'message:b');
+    await s.close();
+    s = await openSqliteStorage({ path });
+    try {
+      await s.queue.accept(req('c'));
+      const c = (await s.queue.page('15550000002', 0, 0, 10)).find((e) => e.key === 'message:c')!;
+      assert.ok(c.seq > b!.seq, `${c.seq} > ${b!.seq}`);
+      assert.equal(await s.queue.count('15550000002', 0), 2);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('every accept that resolved survives SIGKILL of the process', { timeout: 60_000 }, async () => {
     const path = newPath();
     const root = fileURLToPath(new URL('../../../../', import.meta.url));
