@@ -25,13 +25,13 @@ export const offline = defineModule({
       // Notifications come from the server itself; messages and receipts name their sender device.
       const from = to ?? (kind === 'notification' ? SERVER : undefined);
       if (from === undefined) return true;
-      try {
-        // False when there was nothing: a stanza re-sent before its first ack arrived is acked twice.
-        await delivery.remove(session, ackKey(kind as QueueKind, from, id, type));
-      } catch (err) {
+      // Not awaited: the delete commits with a later batch (nobody waits for it), and this session's
+      // next stanza must not wait for that. Until then the entry is hidden from page reads.
+      // Resolves false when there was nothing: a stanza re-sent before its first ack was acked twice.
+      delivery.remove(session, ackKey(kind as QueueKind, from, id, type)).catch((err: unknown) => {
         // The entry stays and is sent again next login; the client de-duplicates it.
         ctx.log.error({ err, device: session.jid }, 'removing an acked entry failed');
-      }
+      });
       return true;
     });
   },

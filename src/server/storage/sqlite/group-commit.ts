@@ -24,6 +24,11 @@ interface Op {
   reject(e: unknown): void;
 }
 
+/** A lazy write waits at most this long for a batch to join (ms)… */
+const LAZY_MS = 25;
+/** …or until this many wait. */
+const LAZY_MAX = 2000;
+
 /**
  * Group commit: writes submitted during one turn of the event loop run together in one transaction, so
  * one fsync (synchronous = FULL) makes a whole batch durable instead of one fsync per write. Under load
@@ -43,6 +48,9 @@ interface Op {
 export class GroupCommit {
   private ops: Op[] = [];
   private scheduled = false;
+  /** Writes nobody waits for: they ride along with the next batch, or go on their own after a while. */
+  private lazy: Op[] = [];
+  private lazyTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly fast: Batch;
   private readonly careful: Batch;
   private readonly participants: BatchParticipant[] = [];
@@ -95,9 +103,34 @@ export class GroupCommit {
     });
   }
 
+  /**
+   * Like `submit`, for a write whose durability nobody waits for (a delete after a device's ack: lost
+   * in a crash, the entry is only delivered again, and clients drop what they already have). It joins
+   * the next batch, and commits on its own at the latest `LAZY_MS` later or once `LAZY_MAX` wait.
+   */
+  submitLazy<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.lazy.push({ run: fn, resolve: resolve as (v: unknown) => void, reject });
+      if (this.lazy.length >= LAZY_MAX) {
+        if (!this.scheduled) {
+          this.scheduled = true;
+          setImmediate(() => this.flush());
+        }
+      } else if (!this.lazyTimer) {
+        this.lazyTimer = setTimeout(() => this.flush(), LAZY_MS);
+      }
+    });
+  }
+
   /** Commits everything submitted so far, now. */
   flush(): void {
     this.scheduled = false;
+    if (this.lazy.length > 0) {
+      clearTimeout(this.lazyTimer);
+      this.lazyTimer = undefined;
+      this.ops = this.lazy.concat(this.ops);
+      this.lazy = [];
+    }
     if (this.ops.length === 0) return;
     const ops = this.ops;
     this.ops = [];
@@ -132,6 +165,6 @@ export class GroupCommit {
 
   /** How many writes wait for the next commit (for tests and metrics). */
   get pending(): number {
-    return this.ops.length;
+    return this.ops.length + this.lazy.length;
   }
 }

@@ -131,7 +131,7 @@ export function sqliteQueue(db: Database, commits: GroupCommit): OfflineQueue {
       const k = removal(user, device, key);
       removing.add(k);
       try {
-        return await commits.submit(() => {
+        return await commits.submitLazy(() => {
           const gone = deleteOne.run(user, device, key).changes;
           state.change(user, device, -gone);
           return gone > 0;
