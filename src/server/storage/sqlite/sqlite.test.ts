@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type OpenStorage, runStorageContract } from '../contract.js';
 import { openStorage } from '../index.js';
+import type { AcceptRequest } from '../types.js';
 import { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
 import { openSqliteDatabase, openSqliteStorage } from './open.js';
 
@@ -31,6 +32,18 @@ runStorageContract(
   },
   { reopen: false },
 );
+
+/** One message from 15550000001 to device 0 of 15550000002. */
+const oneFor2 = (id: string, maxQueue: number): AcceptRequest => ({
+  sender: '15550000001.0',
+  id,
+  kind: 'message',
+  key: `message:${id}`,
+  recipients: [{ user: '15550000002', device: 0 }],
+  stanzas: [Uint8Array.of(1)],
+  now: 1,
+  maxQueue,
+});
 
 describe('sqlite specifics', () => {
   test('a new file is migrated and opened in WAL mode with synchronous FULL and foreign keys', () => {
@@ -127,31 +140,13 @@ describe('sqlite specifics', () => {
         ],
       );
       assert.equal(await s.queue.count('15550000002', 0), 3);
-      const r = await s.queue.accept({
-        sender: '15550000001.0',
-        id: 'new',
-        kind: 'message',
-        key: 'message:new',
-        recipients: [{ user: '15550000002', device: 0 }],
-        stanzas: [Uint8Array.of(9)],
-        now: 2,
-        maxQueue: 4,
-      });
+      const r = await s.queue.accept(oneFor2('new', 4));
       assert.equal(r.status, 'stored');
       const after = await s.queue.page('15550000002', 0, 3, 10);
       assert.equal(after.length, 1);
       assert.ok(after[0]!.seq > 5, `seq ${after[0]!.seq} is above every seq handed out before`);
       // The bound counts the migrated entries: 4 now, so the next is refused.
-      const full = await s.queue.accept({
-        sender: '15550000001.0',
-        id: 'one-more',
-        kind: 'message',
-        key: 'message:one-more',
-        recipients: [{ user: '15550000002', device: 0 }],
-        stanzas: [Uint8Array.of(10)],
-        now: 3,
-        maxQueue: 4,
-      });
+      const full = await s.queue.accept(oneFor2('one-more', 4));
       assert.equal(full.status, 'full');
     } finally {
       await s.close();
@@ -160,16 +155,7 @@ describe('sqlite specifics', () => {
 
   test('seqs keep rising across a restart, even after the newest entries were deleted', async () => {
     const path = newPath();
-    const req = (id: string) => ({
-      sender: '15550000001.0',
-      id,
-      kind: 'message' as const,
-      key: `message:${id}`,
-      recipients: [{ user: '15550000002', device: 0 }],
-      stanzas: [Uint8Array.of(1)],
-      now: 1,
-      maxQueue: 100,
-    });
+    const req = (id: string) => oneFor2(id, 100);
     let s = await openSqliteStorage({ path });
     await s.queue.accept(req('a'));
     await s.queue.accept(req('b'));
