@@ -145,6 +145,14 @@ export abstract class NoiseConnection {
     this.writeFrame(sealed);
   }
 
+  /** Encrypts and writes a node given as its encoding (encodeNode's bytes), with flag byte 0. */
+  sendEncoded(bytes: Uint8Array): void {
+    if (this.phase !== PHASE_TRANSPORT) throw new ConnectionError('not_ready', 'handshake not complete');
+    const plain = new Uint8Array(1 + bytes.length);
+    plain.set(bytes, 1);
+    this.writeFrame(this.sendCipher!.encrypt(plain));
+  }
+
   protected writeFrame(payload: Uint8Array, prefix?: Uint8Array): void {
     const pre = prefix?.length ?? 0;
     const out = new Uint8Array(pre + 3 + payload.length);

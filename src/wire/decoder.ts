@@ -65,6 +65,22 @@ export function decodeNode(bytes: Uint8Array, options?: DecodeOptions): Node {
   return node;
 }
 
+/** Where a node's parts lie in its encoding (see `withAttribute`). */
+export interface NodeLayout {
+  /** Bytes of the list header (LIST_8 or LIST_16 and the size). */
+  header: number;
+  /** The list size: 1 + 2·attributes (+1 with content). */
+  size: number;
+  /** Offset just after the last attribute: the content, if any, starts here. */
+  attrsEnd: number;
+  keys: string[];
+}
+
+/** Reads a node's header, tag and attributes (checked as decodeNode checks them), not its content. */
+export function nodeLayout(bytes: Uint8Array, dictionary: Dictionary = defaultDictionary): NodeLayout {
+  return new Reader(bytes, dictionary, DEFAULT_LIMITS).readLayout();
+}
+
 class Reader {
   pos = 0;
   private readonly end: number;
@@ -100,6 +116,24 @@ class Reader {
       return (hi << 8) | this.byte();
     }
     return this.fail('unknown_tag', `expected a list, found tag 0x${hex(tag)}`, tagOffset);
+  }
+
+  readLayout(): NodeLayout {
+    const start = this.pos;
+    const size = this.listSize(start, this.byte());
+    if (size === 0) this.fail('bad_node', 'empty list where a node was expected', start);
+    const header = this.pos - start;
+    // No attribute limit here: need(size) bounds the work by the input, and the bytes were a node
+    // this process encoded or accepted whole.
+    const nattrs = (size - 1) >> 1;
+    this.need(size, 'node');
+    this.readName('tag');
+    const keys: string[] = [];
+    for (let i = 0; i < nattrs; i++) {
+      keys.push(this.readName('attribute key'));
+      this.readString(false);
+    }
+    return { header, size, attrsEnd: this.pos, keys };
   }
 
   readNode(depth: number): Node {

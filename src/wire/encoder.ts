@@ -60,6 +60,15 @@ export class Encoder {
     return out;
   }
 
+  /** The bytes of an attribute key and value as they appear inside an encoded node. */
+  encodeAttribute(key: string, value: string): Uint8Array {
+    if (!isName(key)) throw invalid(`attribute key "${key.slice(0, 40)}" is not a valid name`);
+    this.pos = 0;
+    this.writeString(key, false);
+    this.writeString(value, false);
+    return this.buf.slice(0, this.pos);
+  }
+
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;

@@ -28,6 +28,7 @@ export {
   node,
   nodesEqual,
 } from './node.js';
+export { withAttribute } from './splice.js';
 export { DICTIONARY_V1 } from './tables.generated.js';
 export { GROUP_SERVER, SERVER } from './tags.js';
 export { B64_MARKER, EMPTY_CHILDREN_MARKER, fromXml, toXml, type XmlOptions } from './xml.js';

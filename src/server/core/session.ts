@@ -20,6 +20,8 @@ export interface Session {
   readonly closed: boolean;
   /** Queues a node for the device; false when the session is closed or its send queue overflowed. */
   send(node: Node): boolean;
+  /** Like send, for a node already encoded (encodeNode's bytes): the queue's stored stanzas. */
+  sendEncoded(bytes: Uint8Array): boolean;
   /** Closes the connection, telling the peer why when the transport can. */
   close(reason: string): void;
   /** Per-module state, keyed by module name. */

@@ -95,8 +95,12 @@ export class TestSession implements Session {
   }
 
   send(node: Node): boolean {
+    return this.sendEncoded(encodeNode(node));
+  }
+
+  sendEncoded(bytes: Uint8Array): boolean {
     if (this.closed) return false;
-    const copy = decodeNode(encodeNode(node));
+    const copy = decodeNode(bytes);
     this.received.push(copy);
     const i = this.waiters.findIndex((w) => w.match(copy));
     if (i >= 0) {

@@ -135,6 +135,16 @@ export class AcceptedConnection implements Session {
   send(node: Node): boolean {
     if (this.closed) return false;
     this.conn.sendNode(node);
+    return this.checkQueue();
+  }
+
+  sendEncoded(bytes: Uint8Array): boolean {
+    if (this.closed) return false;
+    this.conn.sendEncoded(bytes);
+    return this.checkQueue();
+  }
+
+  private checkQueue(): boolean {
     if (this.socket.buffered() > this.host.config.sendQueueBytes) {
       // A reader this far behind is stalled or hostile; its stanzas stay queued in storage for next time.
       this.abort('slow_reader');

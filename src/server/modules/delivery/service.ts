@@ -1,4 +1,4 @@
-import { decodeNode, encodeNode, type Node } from '../../../wire/index.js';
+import { encodeNode, type Node, withAttribute } from '../../../wire/index.js';
 import type { ModuleContext } from '../../core/module.js';
 import type { Session } from '../../core/session.js';
 import type { AcceptResult, QueueKind, Recipient } from '../../storage/types.js';
@@ -156,9 +156,9 @@ export class Delivery {
       const page = await this.ctx.storage.queue.page(session.user, session.device, st.lastSeq, PAGE_SIZE);
       for (const entry of page) {
         if (session.closed) return undefined;
-        const node = decodeNode(entry.stanza);
-        if (offline) node.attrs.offline = '1';
-        if (!session.send(node)) return undefined;
+        // The stored bytes go out as they are; a backlog copy gets its flag spliced in (withAttribute).
+        const bytes = offline ? withAttribute(entry.stanza, 'offline', '1') : entry.stanza;
+        if (!session.sendEncoded(bytes)) return undefined;
         st.lastSeq = entry.seq;
         sent++;
       }
