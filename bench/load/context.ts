@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Cluster, type ClusterOptions, sleep } from './cluster.js';
 import { addCounts, Histogram, type HistogramJSON, nowUs } from './common.js';
 import { type CpuDelta, type CpuMark, cpuBetween } from './proc.js';
-import type { WorkerSnapshot } from './worker.js';
+import type { ConnectResult, WorkerSnapshot } from './worker.js';
 
 export type RawOptions = Record<string, string | boolean | undefined>;
 
@@ -255,5 +255,21 @@ function pressure10(): number | undefined {
     return Number(/some avg10=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1]);
   } catch {
     return undefined;
+  }
+}
+
+/** Logs users 0..users-1 in over the workers, each showing available; throws with the reasons if any failed. */
+export async function connectAll(cl: Cluster, users: number): Promise<void> {
+  const parts = cl.split(range(0, users));
+  const conn = await cl.all<ConnectResult>('connect', (w) => ({
+    indices: parts[w.id],
+    concurrency: 50,
+    presence: true,
+  }));
+  const failed = conn.reduce((s, r) => s + r.failed, 0);
+  if (failed > 0) {
+    const reasons: Record<string, number> = {};
+    for (const r of conn) addCounts(reasons, r.reasons);
+    throw new Error(`${failed} of ${users} logins failed: ${countsText(reasons)}`);
   }
 }

@@ -8,18 +8,18 @@ import { cpus } from 'node:os';
 import { addCounts, nowUs } from '../common.js';
 import {
   type Ctx,
+  connectAll,
   countsText,
   generatorCores,
   hist,
   limitOf,
   loopSplit,
   merge,
-  range,
   sleep,
   windowMarks,
 } from '../context.js';
 import { round, type ScenarioResult } from '../report.js';
-import type { ConnectResult, TrafficArgs, WorkerSnapshot } from '../worker.js';
+import type { TrafficArgs, WorkerSnapshot } from '../worker.js';
 
 export async function chat(ctx: Ctx): Promise<ScenarioResult> {
   const users = ctx.num('users', 1000, 20);
@@ -36,18 +36,7 @@ export async function chat(ctx: Ctx): Promise<ScenarioResult> {
   const maxOutstanding = ctx.num('max-outstanding', 20000, 1000);
   const cl = await ctx.start({ users, workers });
 
-  const parts = cl.split(range(0, users));
-  const conn = await cl.all<ConnectResult>('connect', (w) => ({
-    indices: parts[w.id],
-    concurrency: 50,
-    presence: true,
-  }));
-  const failed = conn.reduce((s, r) => s + r.failed, 0);
-  if (failed > 0) {
-    const reasons: Record<string, number> = {};
-    for (const r of conn) addCounts(reasons, r.reasons);
-    throw new Error(`${failed} of ${users} logins failed: ${countsText(reasons)}`);
-  }
+  await connectAll(cl, users);
   ctx.log(`${users} users online over ${workers} generator processes`);
 
   const step = (rate: number, secs: number) => {

@@ -5,10 +5,10 @@
  * a growing queue) shows as a slope.
  */
 import { nowUs } from '../common.js';
-import { type Ctx, hist, loopSplit, merge, range, sleep } from '../context.js';
+import { type Ctx, connectAll, hist, loopSplit, merge, sleep } from '../context.js';
 import { cpuBetween } from '../proc.js';
 import { round, type ScenarioResult } from '../report.js';
-import type { ConnectResult, TrafficArgs, WorkerSnapshot } from '../worker.js';
+import type { TrafficArgs, WorkerSnapshot } from '../worker.js';
 
 export async function mixed(ctx: Ctx): Promise<ScenarioResult> {
   const users = ctx.num('users', 2000, 20);
@@ -21,14 +21,7 @@ export async function mixed(ctx: Ctx): Promise<ScenarioResult> {
   const workers = ctx.num('workers', 2, 1);
   const cl = await ctx.start({ users, workers });
 
-  const parts = cl.split(range(0, users));
-  const conn = await cl.all<ConnectResult>('connect', (w) => ({
-    indices: parts[w.id],
-    concurrency: 50,
-    presence: true,
-  }));
-  const failed = conn.reduce((s, r) => s + r.failed, 0);
-  if (failed > 0) throw new Error(`${failed} of ${users} logins failed`);
+  await connectAll(cl, users);
   const subscribed = (await cl.all<number>('subscribe', () => ({ count: subs, peers: users }))).reduce(
     (a, b) => a + b,
     0,
