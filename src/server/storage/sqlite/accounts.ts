@@ -39,9 +39,6 @@ export function sqliteAccounts(db: Database): AccountStore {
   const insertAccount = db.prepare<[string, number]>(
     'INSERT INTO accounts (user_id, created_at) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING',
   );
-  const selectDevice = db.prepare<[string, number], DeviceRow>(
-    'SELECT user_id, device, noise_key, registered_at FROM devices WHERE user_id = ? AND device = ?',
-  );
   const selectDevices = db.prepare<[string], DeviceRow>(
     'SELECT user_id, device, noise_key, registered_at FROM devices WHERE user_id = ? ORDER BY device',
   );
@@ -74,10 +71,8 @@ export function sqliteAccounts(db: Database): AccountStore {
       return toAccount(selectAccount.get(user)!);
     },
     async getDevice(user, device) {
-      const cached = cache.get(user);
-      if (cached) return cached.find((d) => d.device === device);
-      const row = selectDevice.get(user, device);
-      return row && toDevice(row);
+      // Every login asks: through the same per-user cache as the device lists.
+      return devicesOf(user).find((d) => d.device === device);
     },
     async listDevices(user) {
       // A fresh array each time: callers may add to it.
