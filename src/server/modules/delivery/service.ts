@@ -55,19 +55,24 @@ export function ackKey(kind: QueueKind, from: string, id: string, type?: string)
  * makes that impossible by construction, and keeps acceptance order across concurrent senders.
  */
 export class Delivery {
+  /** Each request's stored bytes, per recipient: `offer` sends these rather than encoding again. */
+  private readonly encoded = new WeakMap<DeliverRequest, Uint8Array[]>();
+
   constructor(private readonly ctx: ModuleContext) {}
 
   /** Stores the stanza for every recipient in one transaction; resolves once it is durable. */
   accept(req: DeliverRequest): Promise<AcceptResult> {
     // Encoded once when every recipient device stores the same bytes.
     const bytes = req.stanzas ? undefined : encodeNode(req.stanza);
+    const stanzas = req.stanzas ? req.stanzas.map((n) => encodeNode(n)) : req.recipients.map(() => bytes!);
+    this.encoded.set(req, stanzas);
     return this.ctx.storage.queue.accept({
       sender: req.sender,
       id: req.id,
       kind: req.kind,
       key: req.key,
       recipients: req.recipients,
-      stanzas: req.stanzas ? req.stanzas.map((n) => encodeNode(n)) : req.recipients.map(() => bytes!),
+      stanzas,
       now: req.now,
       maxQueue: this.ctx.config.offline.maxQueue,
     });
@@ -82,6 +87,7 @@ export class Delivery {
   offer(req: DeliverRequest, result: AcceptResult): void {
     if (result.status !== 'stored') return;
     const entries = result.entries;
+    const stanzas = this.encoded.get(req);
     req.recipients.forEach((r, i) => {
       const session = this.ctx.sessions.get(r.user, r.device);
       if (!session || session.closed) return;
@@ -91,7 +97,10 @@ export class Delivery {
       if (!st?.live) return;
       const e = entries?.[i];
       if (e && e.prev !== undefined && !st.running && st.lastSeq === e.prev) {
-        if (session.send(req.stanzas?.[i] ?? req.stanza)) st.lastSeq = e.seq;
+        const sent = stanzas
+          ? session.sendEncoded(stanzas[i]!)
+          : session.send(req.stanzas?.[i] ?? req.stanza);
+        if (sent) st.lastSeq = e.seq;
         return;
       }
       void this.pump(session, st);

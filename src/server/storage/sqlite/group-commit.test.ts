@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { acceptReq } from '../contract/helpers.js';
 import { GroupCommit } from './group-commit.js';
 import { openSqliteStorage } from './open.js';
 
@@ -79,16 +80,9 @@ describe('sqlite group commit', () => {
   test('the queue: an acked entry is gone for the next page read, before its delete committed', async () => {
     const s = await openSqliteStorage({ path: ':memory:' });
     const accept = (id: string) =>
-      s.queue.accept({
-        sender: '15550000001.0',
-        id,
-        kind: 'message',
-        key: `message:${id}`,
-        recipients: [{ user: '15550000002', device: 0 }],
-        stanzas: [Uint8Array.of(1)],
-        now: 1,
-        maxQueue: 100,
-      });
+      s.queue.accept(
+        acceptReq({ id, key: `message:${id}`, recipients: [{ user: '15550000002', device: 0 }] }),
+      );
     await Promise.all([accept('m1'), accept('m2'), accept('m3')]);
     const removed = s.queue.remove('15550000002', 0, 'message:m2');
     const page = await s.queue.page('15550000002', 0, 0, 10);

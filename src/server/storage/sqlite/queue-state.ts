@@ -41,7 +41,7 @@ export class QueueState implements BatchParticipant {
 
   /** Entries a device holds now, this batch's changes included (inside a batch). */
   count(user: string, device: number): number {
-    const k = key(user, device);
+    const k = deviceKey(user, device);
     const pending = this.batch.get(k) ?? 0;
     let committed = this.counts.get(k);
     if (committed === undefined) {
@@ -56,7 +56,7 @@ export class QueueState implements BatchParticipant {
   /** Records `n` entries added (or removed, negative) for a device in this batch. */
   change(user: string, device: number, n: number): void {
     if (n === 0) return;
-    const k = key(user, device);
+    const k = deviceKey(user, device);
     this.batch.set(k, (this.batch.get(k) ?? 0) + n);
   }
 
@@ -85,6 +85,7 @@ export class QueueState implements BatchParticipant {
   }
 }
 
-function key(user: string, device: number): string {
+/** One device as a map key (the queue keys its own per-device maps the same way). */
+export function deviceKey(user: string, device: number): string {
   return `${user}\u0000${device}`;
 }

@@ -9,7 +9,7 @@ import type {
 } from '../types.js';
 import { bytes } from './bytes.js';
 import type { GroupCommit } from './group-commit.js';
-import { QueueState } from './queue-state.js';
+import { deviceKey, QueueState } from './queue-state.js';
 
 interface EntryRow {
   seq: number;
@@ -64,7 +64,7 @@ export function sqliteQueue(db: Database, commits: GroupCommit): OfflineQueue {
   // forgotten device only costs one read-back). Kept in commit order by the group commit's `committed`.
   const newest = new Map<string, number>();
   const NEWEST_MAX = 100_000;
-  const removal = (user: string, device: number, key: string) => `${user}\u0000${device}\u0000${key}`;
+  const removal = (user: string, device: number, key: string) => `${deviceKey(user, device)}\u0000${key}`;
 
   // Idempotency check, bound check and inserts in one transaction: either every recipient device gets
   // its entry and the (sender, id) record, or nothing changes. A duplicate is answered before the bound
@@ -94,7 +94,7 @@ export function sqliteQueue(db: Database, commits: GroupCommit): OfflineQueue {
     if (newest.size > NEWEST_MAX) newest.clear();
     const entries: StoredEntry[] = req.recipients.map((d, i) => {
       const seq = r.seqs[i]!;
-      const k = `${d.user}\u0000${d.device}`;
+      const k = deviceKey(d.user, d.device);
       const prev = newest.get(k);
       newest.set(k, seq);
       return prev === undefined ? { seq } : { seq, prev };

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { acceptReq } from '../contract/helpers.js';
 import { type OpenStorage, runStorageContract } from '../contract.js';
 import { openStorage } from '../index.js';
 import type { AcceptRequest } from '../types.js';
@@ -34,16 +35,8 @@ runStorageContract(
 );
 
 /** One message from 15550000001 to device 0 of 15550000002. */
-const oneFor2 = (id: string, maxQueue: number): AcceptRequest => ({
-  sender: '15550000001.0',
-  id,
-  kind: 'message',
-  key: `message:${id}`,
-  recipients: [{ user: '15550000002', device: 0 }],
-  stanzas: [Uint8Array.of(1)],
-  now: 1,
-  maxQueue,
-});
+const oneFor2 = (id: string, maxQueue: number): AcceptRequest =>
+  acceptReq({ id, key: `message:${id}`, recipients: [{ user: '15550000002', device: 0 }], maxQueue });
 
 describe('sqlite specifics', () => {
   test('a new file is migrated and opened in WAL mode with synchronous FULL and foreign keys', () => {
